@@ -1,0 +1,11 @@
+# Pinned versions of everything ktf builds from source, and where the builds are cached.
+# Sourced by the other scripts; change a version here and the next run rebuilds it.
+KUBERNETES_VERSION=v1.34.10
+ETCD_VERSION=v3.6.10
+TOFU_VERSION=v1.10.10
+# The last MPL-licensed Terraform release.
+TERRAFORM_VERSION=v1.5.7
+
+KTF_CACHE=${KTF_CACHE:-$HOME/.cache/ktf}
+KTF_BIN_CACHE=$KTF_CACHE/bin
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0

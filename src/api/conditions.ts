@@ -1,0 +1,26 @@
+/** Condition types and reasons: the vocabulary of ktf's status. */
+export const CONDITION = {
+  /** Workspace: its ServiceAccount, RBAC and cache exist and its spec is valid. */
+  Ready: "Ready",
+  /** Run: waiting for its turn, its archive or its workspace. */
+  Queued: "Queued",
+  /** Run: finished, one way or another. */
+  Complete: "Complete",
+} as const;
+
+export const REASON = {
+  Reconciled: "Reconciled",
+  InvalidSpec: "InvalidSpec",
+  WaitingForRun: "WaitingForRun",
+  WaitingForArchive: "WaitingForArchive",
+  WorkspaceNotFound: "WorkspaceNotFound",
+  PlanNotFound: "PlanNotFound",
+  Started: "Started",
+  InProgress: "InProgress",
+  Succeeded: "Succeeded",
+  Failed: "Failed",
+  Canceled: "Canceled",
+  PodLost: "PodLost",
+  ArchiveIncomplete: "ArchiveIncomplete",
+} as const;
+export type Reason = (typeof REASON)[keyof typeof REASON];

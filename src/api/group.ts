@@ -1,0 +1,17 @@
+/** The API group, version and kinds that ktf serves. */
+export const GROUP = "ktf.dev";
+export const VERSION = "v1alpha1";
+export const API_VERSION = `${GROUP}/${VERSION}`;
+
+export const WORKSPACE = { kind: "Workspace", plural: "workspaces", singular: "workspace", shortNames: ["ws"] } as const;
+export const RUN = { kind: "Run", plural: "runs", singular: "run", shortNames: [] as string[] } as const;
+
+/** Labels and annotations ktf sets on the objects it creates. */
+export const LABELS = {
+  workspace: `${GROUP}/workspace`,
+  run: `${GROUP}/run`,
+  component: `${GROUP}/component`,
+  managedBy: "app.kubernetes.io/managed-by",
+} as const;
+
+export const FIELD_MANAGER = "ktf";

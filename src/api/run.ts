@@ -1,0 +1,76 @@
+import { z } from "zod";
+import { API_VERSION, RUN } from "./group.js";
+import { ENGINE_COMMANDS } from "./commands.js";
+import { conditionList, objectMeta, objectName } from "./meta.js";
+
+export const RUN_PHASES = ["Queued", "Pending", "Running", "Succeeded", "Failed", "Canceled"] as const;
+export type RunPhase = (typeof RUN_PHASES)[number];
+export const FINISHED_PHASES: ReadonlySet<RunPhase> = new Set(["Succeeded", "Failed", "Canceled"]);
+
+export const archiveRefSchema = z.object({
+  name: objectName.describe("Prefix of the ConfigMaps <name>-<index> that hold the archive's chunks."),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "expected sha256:<64 hex digits>" }),
+  size: z.number().int().nonnegative(),
+  chunks: z.number().int().positive(),
+});
+export type ArchiveRef = z.infer<typeof archiveRefSchema>;
+
+export const runSpecSchema = z
+  .object({
+    workspace: objectName.describe("The Workspace in this namespace that the run belongs to."),
+    command: z.enum(ENGINE_COMMANDS),
+    args: z.array(z.string()).default([]).describe("Arguments passed to the engine untouched."),
+    archive: archiveRefSchema.optional().describe("The configuration the run executes on."),
+    planRun: objectName.optional().describe("For an apply: the plan run whose saved plan it applies."),
+    savePlan: z.boolean().default(false).describe("For a plan: keep the plan so that an apply can apply exactly it."),
+    interactive: z.boolean().default(false).describe("Attach a terminal (console)."),
+    cancel: z.boolean().default(false).describe("Set to stop the run."),
+  })
+  .refine((s) => s.planRun === undefined || s.command === "apply", {
+    message: "planRun is only valid for the apply command",
+    path: ["planRun"],
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "!has(self.planRun) || self.command == 'apply'", message: "planRun is only valid for the apply command" },
+      { rule: "self.workspace == oldSelf.workspace", message: "workspace is immutable" },
+    ],
+  });
+export type RunSpec = z.infer<typeof runSpecSchema>;
+
+export const planSummarySchema = z.object({
+  add: z.number().int(),
+  change: z.number().int(),
+  destroy: z.number().int(),
+  import: z.number().int().default(0),
+  hasChanges: z.boolean(),
+  secretName: z.string().optional().describe("The Secret that holds the saved plan."),
+  digest: z.string().optional(),
+});
+export type PlanSummary = z.infer<typeof planSummarySchema>;
+
+export const runStatusSchema = z.object({
+  observedGeneration: z.number().int().optional(),
+  phase: z.enum(RUN_PHASES).optional(),
+  exitCode: z.number().int().optional(),
+  podName: z.string().optional(),
+  startTime: z.string().optional(),
+  completionTime: z.string().optional(),
+  waitingFor: z.string().optional().describe("The run this one waits for."),
+  plan: planSummarySchema.optional(),
+  createdBy: z
+    .object({ username: z.string(), groups: z.array(z.string()).default([]) })
+    .optional()
+    .describe("Who created the run, as the API server authenticated them."),
+  conditions: conditionList.optional(),
+});
+export type RunStatus = z.infer<typeof runStatusSchema>;
+
+export const runSchema = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(RUN.kind),
+  metadata: objectMeta,
+  spec: runSpecSchema,
+  status: runStatusSchema.optional(),
+});
+export type Run = z.infer<typeof runSchema>;

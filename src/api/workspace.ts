@@ -1,0 +1,104 @@
+import { z } from "zod";
+import { API_VERSION, WORKSPACE } from "./group.js";
+import { DEFAULT_PRIVILEGED_COMMANDS, ENGINE_COMMANDS } from "./commands.js";
+import { conditionList, objectMeta, objectName, quantity, valueSource } from "./meta.js";
+
+const oneSource = [
+  {
+    rule: "has(self.value) != has(self.valueFrom)",
+    message: "set exactly one of value and valueFrom",
+  },
+];
+
+export const variableSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, { message: "expected a terraform variable name" }),
+    value: z.string().optional(),
+    valueFrom: valueSource.optional(),
+    sensitive: z.boolean().default(false).describe("Masked in ktf's output; the engine marks it sensitive too."),
+    hcl: z.boolean().default(false).describe("The value is an HCL expression, not a string."),
+  })
+  .refine((v) => (v.value === undefined) !== (v.valueFrom === undefined), { message: "set exactly one of value and valueFrom" })
+  .meta({ "x-kubernetes-validations": oneSource });
+export type Variable = z.infer<typeof variableSchema>;
+
+export const envVarSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected an environment variable name" }),
+    value: z.string().optional(),
+    valueFrom: valueSource.optional(),
+    sensitive: z.boolean().default(false),
+  })
+  .refine((v) => (v.value === undefined) !== (v.valueFrom === undefined), { message: "set exactly one of value and valueFrom" })
+  .meta({ "x-kubernetes-validations": oneSource });
+export type EnvVar = z.infer<typeof envVarSchema>;
+
+const tolerationSchema = z.object({
+  key: z.string().optional(),
+  operator: z.enum(["Exists", "Equal"]).optional(),
+  value: z.string().optional(),
+  effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+  tolerationSeconds: z.number().int().optional(),
+});
+
+const resourceList = z.record(z.string(), quantity);
+
+export const workspaceSpecSchema = z.object({
+  engine: z
+    .object({
+      name: z.enum(["tofu", "terraform"]).default("tofu"),
+      version: z.string().optional().describe("The engine version runs must use; the run fails when its image has another."),
+    })
+    .prefault({})
+    .describe("Which engine runs the configuration."),
+  variables: z.array(variableSchema).default([]).describe("Terraform input variables."),
+  env: z.array(envVarSchema).default([]).describe("Environment variables for the engine (provider credentials, TF_LOG ...)."),
+  serviceAccountName: objectName.optional().describe("The ServiceAccount runs execute as; ktf creates one when unset."),
+  cache: z
+    .object({ size: quantity, storageClassName: z.string().optional() })
+    .optional()
+    .describe("A persistent volume for the provider and module cache; an emptyDir when unset."),
+  workingDir: z
+    .string()
+    .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, { message: "expected a relative path inside the configuration" })
+    .default("")
+    .describe("The directory inside the configuration where the engine runs."),
+  image: z.string().optional().describe("The run image; the operator's default when unset."),
+  resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
+  nodeSelector: z.record(z.string(), z.string()).optional(),
+  tolerations: z.array(tolerationSchema).optional(),
+  privilegedCommands: z
+    .array(z.enum(ENGINE_COMMANDS))
+    .default([...DEFAULT_PRIVILEGED_COMMANDS])
+    .describe("Commands that need the extra permission on this workspace (RBAC verb = the command)."),
+});
+export type WorkspaceSpec = z.infer<typeof workspaceSpecSchema>;
+
+export const outputSchema = z.object({
+  name: z.string(),
+  type: z.string().default(""),
+  value: z.string().describe("The output's value as JSON."),
+});
+export type Output = z.infer<typeof outputSchema>;
+
+export const workspaceStatusSchema = z.object({
+  observedGeneration: z.number().int().optional(),
+  conditions: conditionList.optional(),
+  activeRun: z.string().optional().describe("The run that holds the workspace now."),
+  queue: z.array(z.string()).optional().describe("Runs waiting for the workspace, first first."),
+  lastRuns: z.record(z.string(), z.string()).optional().describe("The newest finished run of each command."),
+  outputs: z.array(outputSchema).optional().describe("Non-sensitive outputs; all of them are in outputsSecret."),
+  outputsSecret: z.string().optional(),
+  stateSerial: z.number().int().optional(),
+  serviceAccountName: z.string().optional().describe("The ServiceAccount runs execute as."),
+});
+export type WorkspaceStatus = z.infer<typeof workspaceStatusSchema>;
+
+export const workspaceSchema = z.object({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal(WORKSPACE.kind),
+  metadata: objectMeta,
+  spec: workspaceSpecSchema.prefault({}),
+  status: workspaceStatusSchema.optional(),
+});
+export type Workspace = z.infer<typeof workspaceSchema>;
