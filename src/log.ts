@@ -1,4 +1,4 @@
-import { pino, type Logger, type DestinationStream } from "pino";
+import { pino, destination, stdTimeFunctions, type Logger, type DestinationStream } from "pino";
 
 export type { Logger };
 
@@ -15,10 +15,10 @@ export function createLogger(options: { name: string; level?: string; destinatio
       level: options.level ?? process.env.KTF_LOG_LEVEL ?? "info",
       base: { component: options.name },
       redact: { paths: REDACT, censor: "[redacted]" },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    options.destination ?? pino.destination({ fd: 2, sync: true }),
+    options.destination ?? destination({ fd: 2, sync: true }),
   );
 }
 

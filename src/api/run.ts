@@ -33,7 +33,15 @@ export const runSpecSchema = z
   .meta({
     "x-kubernetes-validations": [
       { rule: "!has(self.planRun) || self.command == 'apply'", message: "planRun is only valid for the apply command" },
-      { rule: "self.workspace == oldSelf.workspace", message: "workspace is immutable" },
+      {
+        // Only `cancel` may change after creation: what ran must stay what was asked for.
+        rule:
+          "self.workspace == oldSelf.workspace && self.command == oldSelf.command && self.args == oldSelf.args" +
+          " && has(self.archive) == has(oldSelf.archive) && (!has(self.archive) || self.archive == oldSelf.archive)" +
+          " && has(self.planRun) == has(oldSelf.planRun) && (!has(self.planRun) || self.planRun == oldSelf.planRun)" +
+          " && self.savePlan == oldSelf.savePlan && self.interactive == oldSelf.interactive",
+        message: "a run's spec is immutable except for cancel",
+      },
     ],
   });
 export type RunSpec = z.infer<typeof runSpecSchema>;

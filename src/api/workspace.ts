@@ -60,7 +60,18 @@ export const workspaceSpecSchema = z.object({
     .describe("A persistent volume for the provider and module cache; an emptyDir when unset."),
   workingDir: z
     .string()
-    .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$)).*$/, { message: "expected a relative path inside the configuration" })
+    .max(512)
+    .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), {
+      message: "expected a relative path inside the configuration",
+    })
+    .meta({
+      "x-kubernetes-validations": [
+        {
+          rule: "!self.startsWith('/') && !self.split('/').exists(p, p == '..')",
+          message: "expected a relative path inside the configuration",
+        },
+      ],
+    })
     .default("")
     .describe("The directory inside the configuration where the engine runs."),
   image: z.string().optional().describe("The run image; the operator's default when unset."),

@@ -1,0 +1,169 @@
+import { API_VERSION, GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
+import { runCrd, workspaceCrd } from "../api/crd.js";
+import type { KubeObject } from "../kube/client.js";
+import { KTF_VERSION } from "../version.js";
+
+export const DEFAULT_NAMESPACE = "ktf-system";
+export const DEFAULT_IMAGE = `ghcr.io/ktf-dev/ktf:v${KTF_VERSION}`;
+export const OPERATOR_NAME = "ktf-operator";
+export const OPERATOR_PORT = 8080;
+
+/** The ClusterRoles that a RoleBinding grants per namespace (see the README's "Access control"). */
+export const USER_ROLES = { viewer: "ktf-viewer", user: "ktf-user", admin: "ktf-admin" } as const;
+
+export interface InstallOptions {
+  namespace: string;
+  image: string;
+  replicas: number;
+  /** Watch only these namespaces; all when empty. */
+  watchNamespaces: string[];
+  logLevel: string;
+}
+
+export const defaultInstallOptions: InstallOptions = {
+  namespace: DEFAULT_NAMESPACE,
+  image: DEFAULT_IMAGE,
+  replicas: 1,
+  watchNamespaces: [],
+  logLevel: "info",
+};
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
+
+const READ = ["get", "list", "watch"];
+const WRITE = ["create", "update", "patch", "delete", "deletecollection"];
+
+function labels(component: string): Record<string, string> {
+  return { "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": component, [LABELS.managedBy]: "ktf" };
+}
+
+function clusterRole(name: string, rules: Rule[], extraLabels: Record<string, string> = {}): KubeObject {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name, labels: { ...labels("rbac"), ...extraLabels } },
+    rules,
+  };
+}
+
+/** What the operator may do: everything its controllers create, read or clean up. */
+function operatorRules(): Rule[] {
+  return [
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural, RUN.plural], verbs: [...READ, ...WRITE] },
+    { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/status`, `${RUN.plural}/status`], verbs: ["get", "update", "patch"] },
+    { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/finalizers`, `${RUN.plural}/finalizers`], verbs: ["update"] },
+    { apiGroups: [""], resources: ["pods"], verbs: [...READ, "create", "delete"] },
+    { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+    { apiGroups: [""], resources: ["configmaps", "secrets", "serviceaccounts", "persistentvolumeclaims"], verbs: [...READ, ...WRITE] },
+    { apiGroups: [""], resources: ["events"], verbs: ["create", "patch", "update"] },
+    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch", "update"] },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: [...READ, ...WRITE] },
+    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: [...READ, ...WRITE] },
+  ];
+}
+
+/** Reading ktf's objects and the logs of runs: the viewer role. */
+function viewerRules(): Rule[] {
+  return [
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural, RUN.plural, `${WORKSPACE.plural}/status`, `${RUN.plural}/status`], verbs: READ },
+    { apiGroups: [""], resources: ["pods", "events"], verbs: READ },
+    { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+  ];
+}
+
+/** Also starting and cancelling runs and uploading configurations: the user role. */
+function userRules(): Rule[] {
+  return [
+    ...viewerRules(),
+    { apiGroups: [GROUP], resources: [RUN.plural], verbs: ["create", "update", "patch", "delete"] },
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["create", "get"] },
+    { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"] },
+  ];
+}
+
+/** Also creating, changing and deleting workspaces, and every privileged command: the admin role. */
+function adminRules(): Rule[] {
+  return [
+    ...userRules(),
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: [...WRITE] },
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: ["apply", "destroy", "import", "state", "force-unlock", "taint", "untaint"] },
+  ];
+}
+
+function operatorDeployment(o: InstallOptions): KubeObject {
+  const args = ["operator", `--namespace=${o.namespace}`];
+  if (o.watchNamespaces.length) args.push(`--watch-namespaces=${o.watchNamespaces.join(",")}`);
+  const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, failureThreshold: 3 });
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: OPERATOR_NAME, namespace: o.namespace, labels: labels("operator") },
+    spec: {
+      replicas: o.replicas,
+      selector: { matchLabels: { "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": "operator" } },
+      template: {
+        metadata: { labels: labels("operator") },
+        spec: {
+          serviceAccountName: OPERATOR_NAME,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "operator",
+              image: o.image,
+              imagePullPolicy: "IfNotPresent",
+              args,
+              env: [
+                { name: "KTF_RUNNER_IMAGE", value: o.image },
+                { name: "KTF_LOG_LEVEL", value: o.logLevel },
+                { name: "KTF_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+              ],
+              ports: [{ name: "http", containerPort: OPERATOR_PORT }],
+              livenessProbe: probe("/healthz"),
+              readinessProbe: probe("/readyz"),
+              resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "512Mi" } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Everything `ktf install` applies, in the order it applies them. */
+export function installManifests(options: Partial<InstallOptions> = {}): KubeObject[] {
+  const o = { ...defaultInstallOptions, ...options };
+  const crds = [workspaceCrd(), runCrd()] as unknown as KubeObject[];
+  return [
+    { apiVersion: "v1", kind: "Namespace", metadata: { name: o.namespace, labels: labels("operator") } },
+    ...crds,
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: OPERATOR_NAME, namespace: o.namespace, labels: labels("operator") } },
+    clusterRole(OPERATOR_NAME, operatorRules()),
+    {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRoleBinding",
+      metadata: { name: OPERATOR_NAME, labels: labels("rbac") },
+      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: OPERATOR_NAME },
+      subjects: [{ kind: "ServiceAccount", name: OPERATOR_NAME, namespace: o.namespace }],
+    },
+    clusterRole(USER_ROLES.viewer, viewerRules()),
+    clusterRole(USER_ROLES.user, userRules()),
+    clusterRole(USER_ROLES.admin, adminRules()),
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: OPERATOR_NAME, namespace: o.namespace, labels: labels("operator") },
+      spec: {
+        selector: { "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": "operator" },
+        ports: [{ name: "http", port: OPERATOR_PORT, targetPort: "http" }],
+      },
+    },
+    operatorDeployment(o),
+  ];
+}
+
+export { API_VERSION };
