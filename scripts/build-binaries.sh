@@ -68,7 +68,7 @@ build_tofu() {
   replace=$(curl -fsSL "$(go_proxy)/github.com/opentofu/opentofu/@v/$TOFU_VERSION.mod" | grep '^replace ')
   wrapper_module "$src" github.com/opentofu/opentofu "$TOFU_VERSION" "$replace"
   mkdir -p "$out.tmp"
-  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$out.tmp/tofu" github.com/opentofu/opentofu/cmd/tofu)
+  (cd "$src" && go build -trimpath -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$out.tmp/tofu" github.com/opentofu/opentofu/cmd/tofu)
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 

@@ -8,6 +8,7 @@
 #   scripts/cluster.sh status        exit 0 when it is up and the node is Ready
 #   scripts/cluster.sh user NAME [GROUP...]
 #                                    mint a kubeconfig for a user with a client certificate
+#   scripts/cluster.sh env           print KUBECONFIG=... and KUBECTL=... for scripts and tests
 #   scripts/cluster.sh load-image TARBALL...
 #                                    import docker-archive images into the cluster's containerd
 #
@@ -335,5 +336,6 @@ case ${1:-} in
   status) is_up ;;
   user) shift; cmd_user "$@" ;;
   load-image) shift; load_images "$@" ;;
-  *) echo "usage: $0 up|down|status|user NAME [GROUP...]|load-image TARBALL..." >&2; exit 2 ;;
+  env) printf 'KUBECONFIG=%s\nKUBECTL=%s\n' "$CLUSTER/admin.kubeconfig" "$K8S_BIN/kubectl" ;;
+  *) echo "usage: $0 up|down|status|env|user NAME [GROUP...]|load-image TARBALL..." >&2; exit 2 ;;
 esac

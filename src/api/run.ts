@@ -12,6 +12,7 @@ export const archiveRefSchema = z.object({
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "expected sha256:<64 hex digits>" }),
   size: z.number().int().nonnegative(),
   chunks: z.number().int().positive(),
+  path: z.string().max(512).default("").describe("Where the user's directory sits inside the archive."),
 });
 export type ArchiveRef = z.infer<typeof archiveRefSchema>;
 
@@ -52,8 +53,10 @@ export const planSummarySchema = z.object({
   destroy: z.number().int(),
   import: z.number().int().default(0),
   hasChanges: z.boolean(),
-  secretName: z.string().optional().describe("The Secret that holds the saved plan."),
+  secretName: z.string().optional().describe("The prefix of the Secrets <secretName>-<index> that hold the saved plan."),
   digest: z.string().optional(),
+  size: z.number().int().optional(),
+  chunks: z.number().int().optional(),
 });
 export type PlanSummary = z.infer<typeof planSummarySchema>;
 

@@ -1,0 +1,128 @@
+import { resolve } from "node:path";
+import type { EngineCommand } from "../../api/commands.js";
+import type { Run } from "../../api/run.js";
+import { packConfiguration, type PackedConfiguration } from "../../archive/pack.js";
+import { UsageError } from "../../errors.js";
+import { RESOURCES } from "../../kube/resources.js";
+import { hasFlag, splitEngineArgs, takeFlag } from "../engine-args.js";
+import { connect, requireWorkspace, type Session } from "../session.js";
+import { createRun, followRun, type RunRequest } from "../run-session.js";
+import { ask } from "../output/prompt.js";
+import { note, type Terminal } from "../output/terminal.js";
+
+/** Commands that read state only: they get no configuration when the directory has none. */
+const STATE_ONLY: ReadonlySet<EngineCommand> = new Set(["output", "state", "force-unlock", "show", "version", "workspace"]);
+
+/**
+ * `ktf <command> [ktf options] [engine arguments]`: runs the engine command in the
+ * cluster as if the engine ran here, and returns the engine's exit code.
+ */
+export async function engineCommand(t: Terminal, command: EngineCommand, words: readonly string[]): Promise<number> {
+  const { options, engineArgs } = splitEngineArgs(words);
+  const dir = resolve(t.cwd, options.chdir ?? ".");
+  const session = await connect(t, options, dir);
+  const workspace = await requireWorkspace(session, options.workspace, dir);
+  const base = { namespace: session.namespace, workspace, annotations: session.runAnnotations };
+
+  if ((command === "apply" || command === "destroy") && !hasFlag(engineArgs, "auto-approve")) {
+    const planRun = takeFlag(engineArgs, "plan").value;
+    const args = planRun ? takeFlag(engineArgs, "plan").rest : engineArgs;
+    if (planRun) return applySavedPlan(t, session, { ...base, planRun }, options.detach);
+    const configuration = await pack(dir, command);
+    return planThenApply(t, session, { ...base, configuration }, command === "destroy" ? ["-destroy", ...args] : args, options.detach);
+  }
+
+  let args = engineArgs;
+  let savePlan = false;
+  if (command === "plan") {
+    // A saved plan lives in the cluster, as the run's Secrets; -out names nothing local.
+    const out = takeFlag(engineArgs, "out");
+    savePlan = out.value !== undefined;
+    args = out.rest;
+  }
+  const configuration = STATE_ONLY.has(command) ? await packIfPresent(dir) : await pack(dir, command);
+  const interactive = command === "console";
+  const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive });
+  const code = await stream(t, session, run, options.detach);
+  if (savePlan && code === 0) note(t, `ktf: plan saved in run ${run.metadata.name}; apply exactly it with: ktf apply -plan=${run.metadata.name}`);
+  return code;
+}
+
+async function pack(dir: string, command: string): Promise<PackedConfiguration> {
+  try {
+    return await packConfiguration(dir);
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`${command}: ${err.message}`);
+    throw err;
+  }
+}
+
+async function packIfPresent(dir: string): Promise<PackedConfiguration | undefined> {
+  try {
+    return await packConfiguration(dir);
+  } catch (err) {
+    if (err instanceof UsageError) return undefined;
+    throw err;
+  }
+}
+
+/** Streams a run and returns the exit code ktf ends with. */
+async function stream(t: Terminal, session: Session, run: Run, detach?: boolean): Promise<number> {
+  note(t, `ktf: run ${run.metadata.name} (workspace ${run.spec.workspace}, namespace ${run.metadata.namespace})`);
+  if (detach) {
+    note(t, `ktf: detached; follow it with: ktf runs logs ${run.metadata.name} -f`);
+    return 0;
+  }
+  const outcome = await followRun(session.client, t, run, { interruptible: true });
+  if (outcome.kind === "detached") return 0;
+  return exitCodeOf(t, outcome.run);
+}
+
+/** The engine's exit code, or 1 with the reason when the run ended without one. */
+export function exitCodeOf(t: Terminal, run: Run): number {
+  const status = run.status;
+  if (status?.exitCode !== undefined && status.phase !== "Canceled") return status.exitCode;
+  const complete = status?.conditions?.find((c) => c.type === "Complete");
+  if (status?.phase !== "Succeeded") note(t, `ktf: run ${run.metadata.name} ${status?.phase?.toLowerCase() ?? "ended"}: ${complete?.message ?? ""}`);
+  if (status?.phase === "Canceled") return status.exitCode ?? 130;
+  return status?.phase === "Succeeded" ? 0 : 1;
+}
+
+/** `apply` without -auto-approve: plan, show it, ask, then apply exactly that plan. */
+async function planThenApply(
+  t: Terminal,
+  session: Session,
+  base: Omit<RunRequest, "command" | "args">,
+  planArgs: string[],
+  detach?: boolean,
+): Promise<number> {
+  if (!t.stdin.isTTY) {
+    throw new UsageError("apply needs a confirmation and there is no terminal to ask on: pass -auto-approve, or plan with -out and apply with -plan=<run>");
+  }
+  const plan = await createRun(session.client, { ...base, command: "plan", args: planArgs, savePlan: true });
+  const code = await stream(t, session, plan, detach);
+  if (code !== 0 || detach) return code;
+  const planned = await session.client.get(RESOURCES.Run, session.namespace, plan.metadata.name ?? "");
+  const summary = (planned as Run | undefined)?.status?.plan;
+  if (summary && !summary.hasChanges) return 0;
+  t.stderr.write(
+    `\nDo you want to perform these actions in workspace "${base.workspace}"?\n` +
+      "  ktf will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n",
+  );
+  const answer = await ask(t, "  Enter a value: ");
+  if (answer !== "yes") {
+    t.stderr.write("\nApply cancelled.\n");
+    return 1;
+  }
+  return applySavedPlan(t, session, { ...base, planRun: plan.metadata.name ?? "" }, detach);
+}
+
+async function applySavedPlan(
+  t: Terminal,
+  session: Session,
+  req: Omit<RunRequest, "command" | "args" | "configuration"> & { planRun: string },
+  detach?: boolean,
+): Promise<number> {
+  const run = await createRun(session.client, { ...req, command: "apply", args: [] });
+  return stream(t, session, run, detach);
+}

@@ -1,0 +1,75 @@
+import { connectToCluster } from "../../kube/connect.js";
+import { installManifests, defaultInstallOptions } from "../../install/manifests.js";
+import { toYaml } from "../../install/render.js";
+import type { KubeObject } from "../../kube/client.js";
+import { RESOURCES } from "../../kube/resources.js";
+import type { KtfOptions } from "../engine-args.js";
+import type { Terminal } from "../output/terminal.js";
+
+export interface InstallCommandOptions extends KtfOptions {
+  dryRun?: boolean;
+  image?: string;
+  replicas?: string;
+  watchNamespaces?: string;
+  operatorNamespace?: string;
+}
+
+const POLL_MS = 1000;
+const ROLLOUT_TIMEOUT_MS = 180_000;
+
+/**
+ * `ktf install`: the CRDs, the operator, its RBAC and the user roles, applied server-side
+ * so that running it again upgrades in place. --dry-run prints the manifests instead.
+ */
+export async function install(t: Terminal, o: InstallCommandOptions): Promise<number> {
+  const objects = installManifests({
+    namespace: o.operatorNamespace ?? defaultInstallOptions.namespace,
+    image: o.image ?? defaultInstallOptions.image,
+    replicas: o.replicas ? Number(o.replicas) : defaultInstallOptions.replicas,
+    watchNamespaces: o.watchNamespaces ? o.watchNamespaces.split(",").filter(Boolean) : [],
+  });
+  if (o.dryRun) {
+    t.stdout.write(toYaml(objects));
+    return 0;
+  }
+  const { client } = connectToCluster({ kubeconfig: o.kubeconfig ?? t.env.KUBECONFIG, context: o.context, home: t.env.HOME });
+  for (const object of objects) {
+    await client.apply(object, { force: true });
+    t.stdout.write(`${object.kind.toLowerCase()}/${object.metadata.name} applied\n`);
+    if (object.kind === "CustomResourceDefinition") await waitEstablished(client, object);
+  }
+  const deployment = objects.find((x) => x.kind === "Deployment");
+  if (deployment) await waitRolledOut(t, client, deployment);
+  t.stdout.write("ktf is installed.\n");
+  return 0;
+}
+
+async function waitEstablished(client: ReturnType<typeof connectToCluster>["client"], crd: KubeObject): Promise<void> {
+  for (let i = 0; i < 60; i++) {
+    const current = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
+      RESOURCES.CustomResourceDefinition,
+      undefined,
+      crd.metadata.name ?? "",
+    );
+    if (current?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+async function waitRolledOut(t: Terminal, client: ReturnType<typeof connectToCluster>["client"], deployment: KubeObject): Promise<void> {
+  const deadline = Date.now() + ROLLOUT_TIMEOUT_MS;
+  type Dep = KubeObject & { metadata: { generation?: number }; status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number } };
+  for (;;) {
+    const d = await client.get<Dep>(RESOURCES.Deployment, deployment.metadata.namespace, deployment.metadata.name ?? "");
+    const s = d?.status;
+    const want = (deployment.spec as { replicas: number }).replicas;
+    if (d && s && (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want) {
+      return;
+    }
+    if (Date.now() > deadline) {
+      t.stderr.write(`ktf: the operator did not become available in ${ROLLOUT_TIMEOUT_MS / 1000}s; see: kubectl -n ${deployment.metadata.namespace} describe deployment ${deployment.metadata.name}\n`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from "vitest";
+import { hasFlag, splitEngineArgs, takeFlag } from "./engine-args.js";
+
+describe("splitEngineArgs", () => {
+  it.each([
+    [["-var", "x=1"], {}, ["-var", "x=1"]],
+    [["-n", "team", "-var", "x=1", "--", "-target=a"], { namespace: "team" }, ["-var", "x=1", "-target=a"]],
+    [["--workspace=prod", "-destroy"], { workspace: "prod" }, ["-destroy"]],
+    [["--context", "kind", "--kubeconfig=/k", "--detach"], { context: "kind", kubeconfig: "/k", detach: true }, []],
+    [["-chdir=infra", "list"], { chdir: "infra" }, ["list"]],
+    [["--", "-n", "x"], {}, ["-n", "x"]],
+  ])("%j", (words, options, engineArgs) => {
+    expect(splitEngineArgs(words)).toEqual({ options, engineArgs });
+  });
+
+  it("rejects a ktf option without a value", () => {
+    expect(() => splitEngineArgs(["-n"])).toThrow("-n needs a value");
+  });
+});
+
+describe("flags", () => {
+  it("finds single- and double-dash forms", () => {
+    expect(hasFlag(["-auto-approve"], "auto-approve")).toBe(true);
+    expect(hasFlag(["--auto-approve=true"], "auto-approve")).toBe(true);
+    expect(hasFlag(["-auto"], "auto-approve")).toBe(false);
+  });
+
+  it("takes a flag out", () => {
+    expect(takeFlag(["-out=p", "-var", "a=1"], "out")).toEqual({ value: "p", rest: ["-var", "a=1"] });
+    expect(takeFlag(["-out", "p"], "out")).toEqual({ value: "p", rest: [] });
+  });
+});

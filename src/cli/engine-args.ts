@@ -1,0 +1,78 @@
+import { UsageError } from "../errors.js";
+
+/** ktf's own options on an engine command line; everything else goes to the engine. */
+export interface KtfOptions {
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  workspace?: string;
+  chdir?: string;
+  detach?: boolean;
+}
+
+const WITH_VALUE: Record<string, keyof KtfOptions> = {
+  "--kubeconfig": "kubeconfig",
+  "--context": "context",
+  "-n": "namespace",
+  "--namespace": "namespace",
+  "-w": "workspace",
+  "--workspace": "workspace",
+  "--chdir": "chdir",
+  "-chdir": "chdir",
+};
+
+/**
+ * Splits the words after an engine command into ktf's options and the engine's arguments,
+ * which stay untouched and in order. After `--`, every word is the engine's.
+ *   ktf plan -n team -var x=1 -- -target=a   ->  {namespace: team}, [-var, x=1, -target=a]
+ */
+export function splitEngineArgs(words: readonly string[]): { options: KtfOptions; engineArgs: string[] } {
+  const options: KtfOptions = {};
+  const engineArgs: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? "";
+    if (word === "--") {
+      engineArgs.push(...words.slice(i + 1));
+      break;
+    }
+    if (word === "--detach") {
+      options.detach = true;
+      continue;
+    }
+    const eq = word.indexOf("=");
+    const flag = eq > 0 ? word.slice(0, eq) : word;
+    const key = WITH_VALUE[flag];
+    if (!key) {
+      engineArgs.push(word);
+      continue;
+    }
+    const value = eq > 0 ? word.slice(eq + 1) : words[++i];
+    if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`);
+    (options as Record<string, string>)[key] = value;
+  }
+  return { options, engineArgs };
+}
+
+/** Whether the engine arguments contain a flag, as `-flag` or `-flag=value` (terraform also accepts `--flag`). */
+export function hasFlag(args: readonly string[], flag: string): boolean {
+  return args.some((a) => {
+    const bare = a.replace(/^--?/, "-").split("=")[0];
+    return bare === `-${flag}`;
+  });
+}
+
+/** The value of `-flag=value` or `-flag value`, and the arguments without it. */
+export function takeFlag(args: readonly string[], flag: string): { value?: string; rest: string[] } {
+  const rest: string[] = [];
+  let value: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    const [bare, ...v] = a.replace(/^--?/, "-").split("=");
+    if (bare !== `-${flag}`) {
+      rest.push(a);
+      continue;
+    }
+    value = v.length ? v.join("=") : args[++i];
+  }
+  return { value, rest };
+}

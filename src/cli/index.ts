@@ -1,0 +1,160 @@
+import { Command, CommanderError } from "commander";
+import { ENGINE_COMMANDS, type EngineCommand } from "../api/commands.js";
+import { ApiError, ConnectionError, KtfError, ValidationError, errorMessage } from "../errors.js";
+import { KTF_VERSION } from "../version.js";
+import { engineCommand } from "./commands/engine.js";
+import { install } from "./commands/install.js";
+import { runsCancel, runsList, runsLogs } from "./commands/runs.js";
+import { workspaceDelete, workspaceList, workspaceNew, workspaceSelect, workspaceShow } from "./commands/workspace.js";
+import type { Terminal } from "./output/terminal.js";
+
+const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
+  init: "Prepare the configuration in the cluster (providers, modules)",
+  plan: "Show changes required by the current configuration (-out=x saves the plan in the cluster)",
+  apply: "Plan, confirm, then apply exactly that plan (-auto-approve skips the question; -plan=RUN applies a saved plan)",
+  destroy: "Plan the destruction, confirm, then destroy",
+  refresh: "Update the state to match remote systems",
+  output: "Show output values from the state",
+  show: "Show the current state or a saved plan",
+  validate: "Check whether the configuration is valid",
+  fmt: "Check the format of the configuration files (in the cluster)",
+  import: "Associate existing infrastructure with a resource",
+  state: "Advanced state management (list, show, mv, rm, pull, push)",
+  "force-unlock": "Release a stuck lock on the workspace's state",
+  providers: "Show the providers required by the configuration",
+  console: "Interactive console for expressions (attaches a terminal)",
+  taint: "Mark a resource instance as not fully functional",
+  untaint: "Remove the tainted state from a resource instance",
+  graph: "Generate a Graphviz graph of the steps in an operation",
+  test: "Run the configuration's tests",
+};
+
+/** Options every cluster command takes, as kubectl spells them. */
+function withClusterOptions(cmd: Command): Command {
+  return cmd
+    .option("--kubeconfig <path>", "path to the kubeconfig file")
+    .option("--context <name>", "the kubeconfig context to use")
+    .option("-n, --namespace <namespace>", "the namespace of the workspace");
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
+  const program = new Command("ktf")
+    .description("Terraform and OpenTofu, run on Kubernetes.\n\nEngine commands take the engine's own flags, passed through untouched:\n  ktf plan -var x=1 -target=terraform_data.a   (or: ktf plan -- -var x=1)")
+    .version(KTF_VERSION, "-v, --version")
+    .configureOutput({ writeOut: (s) => t.stdout.write(s), writeErr: (s) => t.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError("(run ktf --help for usage)");
+  const run = (fn: () => Promise<number>) => async () => setExit(await fn());
+
+  const ws = program.command("workspace").alias("ws").description("Create, list, select, show and delete workspaces");
+  withClusterOptions(ws.command("new <name>").description("Create a workspace and select it for this directory"))
+    .option("--engine <engine>", "tofu or terraform", "tofu")
+    .option("--engine-version <version>", "the engine version runs must use")
+    .option("--var <name=value>", "a terraform variable (repeatable)", collect)
+    .option("--secret-var <name=secret/key>", "a sensitive variable read from a Secret key at run time (repeatable)", collect)
+    .option("--env <NAME=value>", "an environment variable for the engine (repeatable)", collect)
+    .option("--secret-env <NAME=secret/key>", "an environment variable read from a Secret key (repeatable)", collect)
+    .option("--service-account <name>", "the ServiceAccount runs execute as (default: one ktf creates)")
+    .option("--working-dir <dir>", "where the engine runs inside the configuration")
+    .option("--cache-size <size>", "a persistent provider cache of this size (e.g. 1Gi)")
+    .option("--storage-class <name>", "the storage class of the cache volume")
+    .option("--image <image>", "the run image for this workspace")
+    .option("--no-select", "do not select the new workspace for this directory")
+    .action((name: string, o) => run(() => workspaceNew(t, name, o))());
+  withClusterOptions(ws.command("list").description("List workspaces"))
+    .option("-A, --all-namespaces", "list workspaces in every namespace")
+    .action((o) => run(() => workspaceList(t, o))());
+  withClusterOptions(ws.command("select <name>").description("Select the workspace this directory's commands act on")).action((name: string, o) =>
+    run(() => workspaceSelect(t, name, o))(),
+  );
+  withClusterOptions(ws.command("show [name]").description("Show a workspace: engine, variables, queue, last runs, outputs")).action(
+    (name: string | undefined, o) => run(() => workspaceShow(t, name, o))(),
+  );
+  withClusterOptions(ws.command("delete <name>").description("Delete a workspace with its runs (its state Secret is kept)"))
+    .option("--force", "delete even while a run is active")
+    .action((name: string, o) => run(() => workspaceDelete(t, name, o))());
+
+  const runs = program.command("runs").description("List runs, read their logs, cancel them");
+  withClusterOptions(runs.command("list").description("List the runs of the selected workspace"))
+    .option("-w, --workspace <name>", "the workspace (default: the selected one)")
+    .option("--all", "runs of every workspace in the namespace")
+    .action((o) => run(() => runsList(t, o))());
+  withClusterOptions(runs.command("logs <run>").description("Print a run's output"))
+    .option("-f, --follow", "stream until the run ends, and exit with its exit code")
+    .action((name: string, o) => run(() => runsLogs(t, name, o))());
+  withClusterOptions(runs.command("cancel <run>").description("Cancel a run: queued runs never start, running ones stop cleanly")).action(
+    (name: string, o) => run(() => runsCancel(t, name, o))(),
+  );
+
+  program
+    .command("install")
+    .description("Install or upgrade ktf in the cluster: CRDs, operator, RBAC and user roles")
+    .option("--kubeconfig <path>", "path to the kubeconfig file")
+    .option("--context <name>", "the kubeconfig context to use")
+    .option("--dry-run", "print the manifests instead of applying them")
+    .option("--image <image>", "the operator and run image")
+    .option("--replicas <n>", "operator replicas (one leads, the others stand by)")
+    .option("--operator-namespace <namespace>", "where the operator runs", "ktf-system")
+    .option("--watch-namespaces <list>", "only serve these namespaces (comma-separated; default all)")
+    .action((o) => run(() => install(t, o))());
+
+  program
+    .command("operator")
+    .description("Run the operator (what the ktf-operator Deployment runs)")
+    .allowUnknownOption()
+    .helpOption(false)
+    .action(() => undefined);
+  program.command("runner").description("Run one run inside its pod (what run pods run)").action(() => undefined);
+
+  for (const command of ENGINE_COMMANDS) {
+    const help = ENGINE_HELP[command];
+    if (help) program.command(command).description(help).helpOption(false);
+  }
+  return program;
+}
+
+/** Words after the command that are only ktf's help flag. */
+function wantsHelp(words: readonly string[]): boolean {
+  return words.length === 1 && (words[0] === "--help" || words[0] === "-h");
+}
+
+/**
+ * The CLI: parses, dispatches, and turns every error into one line that says what went
+ * wrong and what to do. Returns the exit code; only the bin script exits.
+ */
+export async function main(argv: readonly string[], t: Terminal, services: { operator: (args: string[]) => Promise<number>; runner: () => Promise<number> }): Promise<number> {
+  let exitCode = 0;
+  const [first, ...rest] = argv;
+  try {
+    if (first && (ENGINE_COMMANDS as readonly string[]).includes(first) && !wantsHelp(rest)) {
+      return await engineCommand(t, first as EngineCommand, rest);
+    }
+    if (first === "operator" && !wantsHelp(rest)) return await services.operator(rest);
+    if (first === "runner") return await services.runner();
+    await buildProgram(t, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
+    return exitCode;
+  } catch (err) {
+    return reportError(t, err);
+  }
+}
+
+function reportError(t: Terminal, err: unknown): number {
+  if (err instanceof CommanderError) {
+    return err.code === "commander.helpDisplayed" || err.code === "commander.version" || err.code === "commander.help" ? 0 : 2;
+  }
+  let message: string;
+  if (err instanceof ApiError) {
+    message = err.isForbidden ? `forbidden: ${err.message}` : err.message;
+  } else if (err instanceof ValidationError || err instanceof ConnectionError || err instanceof KtfError) {
+    message = err.message;
+  } else {
+    message = `internal error: ${errorMessage(err)}`;
+    if (t.env.KTF_DEBUG && err instanceof Error && err.stack) message += `\n${err.stack}`;
+  }
+  t.stderr.write(`ktf: error: ${message}\n`);
+  return 1;
+}

@@ -1,0 +1,45 @@
+import { UsageError } from "../errors.js";
+import type { KubeClient } from "../kube/client.js";
+import { connectToCluster } from "../kube/connect.js";
+import { RESOURCES } from "../kube/resources.js";
+import type { KtfOptions } from "./engine-args.js";
+import { readLocalSettings } from "./local-settings.js";
+import type { Terminal } from "./output/terminal.js";
+
+/** A CLI invocation's view of the cluster. */
+export interface Session {
+  client: KubeClient;
+  namespace: string;
+  /** Where the cluster is, for error messages: "https://1.2.3.4:6443 (context admin@local)". */
+  server: string;
+  /** Annotations every run this session creates carries. */
+  runAnnotations?: Record<string, string>;
+}
+
+/**
+ * Connects as kubectl would (--kubeconfig, $KUBECONFIG, ~/.kube/config, in-cluster; --context;
+ * -n), falling back to what `ktf workspace select` remembered for the directory.
+ */
+export async function connect(t: Terminal, options: KtfOptions, dir: string): Promise<Session> {
+  const settings = await readLocalSettings(dir);
+  const cluster = connectToCluster({
+    kubeconfig: options.kubeconfig ?? t.env.KUBECONFIG,
+    context: options.context ?? settings.context,
+    namespace: options.namespace ?? settings.namespace,
+    home: t.env.HOME,
+  });
+  return { client: cluster.client, namespace: cluster.namespace, server: cluster.server };
+}
+
+/** The workspace a command acts on: --workspace, else the one selected for the directory. */
+export async function requireWorkspace(session: Session, flag: string | undefined, dir: string): Promise<string> {
+  const name = flag ?? (await readLocalSettings(dir)).workspace;
+  if (!name) {
+    throw new UsageError("no workspace selected for this directory: run `ktf workspace select NAME` (or `ktf workspace new NAME`), or pass --workspace NAME");
+  }
+  const ws = await session.client.get(RESOURCES.Workspace, session.namespace, name);
+  if (!ws) {
+    throw new UsageError(`workspace ${name} does not exist in namespace ${session.namespace}: create it with \`ktf workspace new ${name}\`, or pick another with -n/--namespace`);
+  }
+  return name;
+}

@@ -1,0 +1,97 @@
+import { ApiError } from "../errors.js";
+import type { KubeClient, KubeObject } from "./client.js";
+import { JsonLineSplitter } from "./json-lines.js";
+import { LogCursor } from "./log-cursor.js";
+import { RESOURCES } from "./resources.js";
+
+export interface LogTarget {
+  namespace: string;
+  pod: string;
+  container: string;
+  /** Keep reading until the container ends (default); false reads what is there once. */
+  follow?: boolean;
+}
+
+type ContainerState = { running?: object; terminated?: { exitCode: number }; waiting?: { reason?: string; message?: string } };
+interface PodWithStatus extends KubeObject {
+  status?: { phase?: string; containerStatuses?: { name: string; state?: ContainerState }[] };
+}
+
+const POLL_MS = 500;
+
+async function containerState(client: KubeClient, t: LogTarget): Promise<ContainerState | "gone"> {
+  const pod = await client.get<PodWithStatus>(RESOURCES.Pod, t.namespace, t.pod);
+  if (!pod) return "gone";
+  return pod.status?.containerStatuses?.find((c) => c.name === t.container)?.state ?? {};
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/**
+ * Streams a container's log line by line, from its first line to its last. It waits for
+ * the container to start (telling `onWaiting` why it waits), and when the connection
+ * drops while the container still runs it reconnects from the last line it delivered:
+ * nothing is lost and nothing repeated.
+ */
+export async function followPodLog(
+  client: KubeClient,
+  target: LogTarget,
+  onLine: (text: string) => void,
+  signal: AbortSignal,
+  onWaiting?: (reason: string) => void,
+): Promise<void> {
+  const follow = target.follow ?? true;
+  const cursor = new LogCursor();
+  let said = "";
+  for (;;) {
+    if (signal.aborted) return;
+    const state = await containerState(client, target);
+    if (state === "gone") return;
+    if (!state.running && !state.terminated) {
+      const why = state.waiting?.reason ?? "ContainerCreating";
+      if (why !== said) onWaiting?.(state.waiting?.message ? `${why}: ${state.waiting.message}` : why);
+      said = why;
+      if (!follow) return;
+      await sleep(POLL_MS, signal);
+      continue;
+    }
+    const ended = state.terminated !== undefined;
+    try {
+      await readOnce(client, target, cursor, onLine, signal, follow && !ended);
+    } catch (err) {
+      // The pod went away under us: what was read is all there is.
+      if (err instanceof ApiError && (err.isNotFound || err.status === 400)) return;
+      if (signal.aborted) return;
+      await sleep(POLL_MS, signal);
+      continue;
+    }
+    // A read of a terminated container (or a one-off read) has everything; a followed
+    // read ended because the container did, or because the connection dropped.
+    if (ended || !follow) return;
+  }
+}
+
+async function readOnce(client: KubeClient, t: LogTarget, cursor: LogCursor, onLine: (text: string) => void, signal: AbortSignal, follow: boolean): Promise<void> {
+  cursor.restart();
+  const since = cursor.sinceTime();
+  const stream = await client.logs(t.namespace, t.pod, { container: t.container, follow, timestamps: true, ...(since ? { sinceTime: since } : {}) }, signal);
+  const lines = new JsonLineSplitter();
+  const deliver = (raw: string) => {
+    const { deliver, text } = cursor.accept(raw);
+    if (deliver) onLine(text);
+  };
+  try {
+    for await (const chunk of stream) for (const raw of lines.push(chunk as Buffer)) deliver(raw);
+  } catch (err) {
+    if (!signal.aborted) throw err;
+  }
+  const last = lines.end();
+  // A cut-off last line is only whole once the container has ended; a followed read is
+  // re-read from the cursor afterwards and delivers it then.
+  if (last !== undefined && !follow) deliver(last);
+}

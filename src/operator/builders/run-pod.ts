@@ -1,0 +1,163 @@
+import { posix } from "node:path";
+import { LABELS } from "../../api/group.js";
+import type { Run } from "../../api/run.js";
+import type { EnvVar, Variable, Workspace } from "../../api/workspace.js";
+import type { KubeObject } from "../../kube/client.js";
+import { ENV, MOUNTS, type RunnerJob } from "../../runner/contract.js";
+import { chunkVolumeSources } from "../../archive/chunks.js";
+import { labelValue, names } from "./names.js";
+import { ownerReference } from "./owner.js";
+
+export interface RunPodInput {
+  run: Run;
+  workspace: Workspace;
+  /** For an apply of a saved plan: the plan run, whose archive and plan the apply uses. */
+  planRun?: Run;
+  image: string;
+  serviceAccountName: string;
+}
+
+export const RUN_UID = 65532;
+/** Time for the engine to stop cleanly (release the lock, write state) after SIGTERM. */
+const GRACE_SECONDS = 120;
+
+function valueFromRef(v: Variable | EnvVar) {
+  const from = v.valueFrom;
+  if (from?.secretKeyRef) return { secretKeyRef: { name: from.secretKeyRef.name, key: from.secretKeyRef.key } };
+  if (from?.configMapKeyRef) return { configMapKeyRef: { name: from.configMapKeyRef.name, key: from.configMapKeyRef.key } };
+  return undefined;
+}
+
+/** A Kubernetes env entry: literal, or read by the kubelet from a Secret or ConfigMap key. */
+function envEntry(name: string, v: Variable | EnvVar) {
+  const valueFrom = valueFromRef(v);
+  return valueFrom ? { name, valueFrom } : { name, value: v.value ?? "" };
+}
+
+/**
+ * The environment of the run's container. Variable values never pass through the
+ * operator when they come from a Secret: the kubelet reads them as the pod starts.
+ */
+function runEnv(ws: Workspace, job: RunnerJob) {
+  const spec = ws.spec;
+  return [
+    ...spec.env.map((e) => envEntry(e.name, e)),
+    ...spec.variables.map((v) => envEntry(v.hcl ? `${ENV.hclVariablePrefix}${v.name}` : `TF_VAR_${v.name}`, v)),
+    { name: ENV.job, value: JSON.stringify(job) },
+    { name: "HOME", value: `${MOUNTS.tmp}/home` },
+    { name: "TF_IN_AUTOMATION", value: "1" },
+    { name: "TF_INPUT", value: "0" },
+    { name: "CHECKPOINT_DISABLE", value: "1" },
+    { name: "TF_PLUGIN_CACHE_DIR", value: `${MOUNTS.cache}/plugins` },
+    { name: "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", value: "true" },
+  ];
+}
+
+export function runnerJob(input: RunPodInput): RunnerJob {
+  const { run, workspace: ws, planRun } = input;
+  const archive = planRun?.spec.archive ?? run.spec.archive;
+  const plan = planRun?.status?.plan;
+  return {
+    namespace: run.metadata.namespace ?? "",
+    run: run.metadata.name ?? "",
+    runUid: run.metadata.uid ?? "",
+    workspace: ws.metadata.name ?? "",
+    engine: ws.spec.engine.name,
+    ...(ws.spec.engine.version ? { engineVersion: ws.spec.engine.version } : {}),
+    command: run.spec.command,
+    args: run.spec.args,
+    ...(archive ? { archive } : {}),
+    workingDir: posix.join(archive?.path ?? "", ws.spec.workingDir || "."),
+    ...(run.spec.command === "plan" && run.spec.savePlan ? { savePlanAs: names.planSecret(run.metadata.name ?? "") } : {}),
+    ...(plan?.digest && plan.size !== undefined && plan.chunks
+      ? { plan: { digest: plan.digest, size: plan.size, chunks: plan.chunks } }
+      : {}),
+    hclVariables: ws.spec.variables.filter((v) => v.hcl).map((v) => v.name),
+    stateSecretSuffix: names.stateSuffix(ws.metadata.name ?? ""),
+  };
+}
+
+function volumes(input: RunPodInput) {
+  const { run, workspace: ws, planRun } = input;
+  const archive = planRun?.spec.archive ?? run.spec.archive;
+  const plan = planRun?.status?.plan;
+  const list: Record<string, unknown>[] = [
+    { name: "work", emptyDir: {} },
+    { name: "tmp", emptyDir: {} },
+    ws.spec.cache
+      ? { name: "cache", persistentVolumeClaim: { claimName: names.cacheClaim(ws.metadata.name ?? "") } }
+      : { name: "cache", emptyDir: {} },
+  ];
+  const mounts: Record<string, unknown>[] = [
+    { name: "work", mountPath: MOUNTS.work },
+    { name: "tmp", mountPath: MOUNTS.tmp },
+    { name: "cache", mountPath: MOUNTS.cache },
+  ];
+  if (archive) {
+    list.push({ name: "archive", projected: { sources: chunkVolumeSources("configMap", archive.name, archive.chunks) } });
+    mounts.push({ name: "archive", mountPath: MOUNTS.archive, readOnly: true });
+  }
+  if (plan?.secretName && plan.chunks) {
+    list.push({ name: "plan", projected: { sources: chunkVolumeSources("secret", plan.secretName, plan.chunks) } });
+    mounts.push({ name: "plan", mountPath: MOUNTS.plan, readOnly: true });
+  }
+  return { volumes: list, mounts };
+}
+
+/** The pod that executes a run: restricted pod security, owned by the run. */
+export function podForRun(input: RunPodInput): KubeObject {
+  const { run, workspace: ws } = input;
+  const runName = run.metadata.name ?? "";
+  const wsName = ws.metadata.name ?? "";
+  const { volumes: vols, mounts } = volumes(input);
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: {
+      name: names.runPod(runName),
+      namespace: run.metadata.namespace,
+      labels: {
+        [LABELS.workspace]: labelValue(wsName),
+        [LABELS.run]: labelValue(runName),
+        [LABELS.component]: "run",
+        [LABELS.managedBy]: "ktf",
+      },
+      ownerReferences: [ownerReference(run, { controller: true })],
+    },
+    spec: {
+      restartPolicy: "Never",
+      serviceAccountName: input.serviceAccountName,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: GRACE_SECONDS,
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: RUN_UID,
+        runAsGroup: RUN_UID,
+        fsGroup: RUN_UID,
+        seccompProfile: { type: "RuntimeDefault" },
+      },
+      ...(ws.spec.nodeSelector ? { nodeSelector: ws.spec.nodeSelector } : {}),
+      ...(ws.spec.tolerations ? { tolerations: ws.spec.tolerations } : {}),
+      containers: [
+        {
+          name: "runner",
+          image: ws.spec.image ?? input.image,
+          imagePullPolicy: "IfNotPresent",
+          args: ["runner"],
+          workingDir: MOUNTS.work,
+          env: runEnv(ws, runnerJob(input)),
+          volumeMounts: mounts,
+          ...(ws.spec.resources ? { resources: ws.spec.resources } : {}),
+          ...(run.spec.interactive ? { stdin: true, stdinOnce: true, tty: true } : {}),
+          terminationMessagePolicy: "File",
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ["ALL"] },
+          },
+        },
+      ],
+      volumes: vols,
+    },
+  };
+}

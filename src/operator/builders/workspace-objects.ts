@@ -1,0 +1,77 @@
+import { LABELS } from "../../api/group.js";
+import type { Workspace } from "../../api/workspace.js";
+import type { KubeObject } from "../../kube/client.js";
+import { labelValue, names } from "./names.js";
+import { ownerReference } from "./owner.js";
+
+function meta(ws: Workspace, name: string) {
+  return {
+    name,
+    namespace: ws.metadata.namespace,
+    labels: { [LABELS.workspace]: labelValue(ws.metadata.name ?? ""), [LABELS.managedBy]: "ktf" },
+    ownerReferences: [ownerReference(ws, { controller: true })],
+  };
+}
+
+/** The ServiceAccount a workspace's runs use unless the workspace names its own. */
+export function runnerServiceAccount(ws: Workspace): KubeObject {
+  return { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(ws, names.runnerServiceAccount(ws.metadata.name ?? "")) };
+}
+
+/**
+ * What a run may do in the cluster: read and write its workspace's state Secret and lock
+ * Lease (the engine's kubernetes backend), and save its plan as Secrets. Creating and
+ * listing cannot be limited by name in RBAC; everything else is.
+ */
+export function runnerRole(ws: Workspace): KubeObject {
+  const wsName = ws.metadata.name ?? "";
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: meta(ws, names.runnerRole(wsName)),
+    rules: [
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch", "delete"], resourceNames: [names.stateSecret(wsName)] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create", "list"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "update", "patch", "delete"], resourceNames: [names.stateLease(wsName)] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+    ],
+  };
+}
+
+export function runnerRoleBinding(ws: Workspace, serviceAccountName: string): KubeObject {
+  const name = names.runnerRole(ws.metadata.name ?? "");
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "RoleBinding",
+    metadata: meta(ws, name),
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name },
+    subjects: [{ kind: "ServiceAccount", name: serviceAccountName, namespace: ws.metadata.namespace }],
+  };
+}
+
+/** The persistent provider and module cache, when the workspace asks for one. */
+export function cacheClaim(ws: Workspace): KubeObject | undefined {
+  const cache = ws.spec.cache;
+  if (!cache) return undefined;
+  return {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: meta(ws, names.cacheClaim(ws.metadata.name ?? "")),
+    spec: {
+      accessModes: ["ReadWriteOnce"],
+      resources: { requests: { storage: cache.size } },
+      ...(cache.storageClassName ? { storageClassName: cache.storageClassName } : {}),
+    },
+  };
+}
+
+/** Every output of the workspace's state, sensitive ones too, as JSON values by name. */
+export function outputsSecret(ws: Workspace, outputs: Record<string, unknown>): KubeObject {
+  return {
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: meta(ws, names.outputsSecret(ws.metadata.name ?? "")),
+    type: "Opaque",
+    stringData: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, JSON.stringify(v)])),
+  };
+}

@@ -1,0 +1,284 @@
+import { CONDITION, REASON } from "../../api/conditions.js";
+import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } from "../../api/run.js";
+import { workspaceSchema, type Workspace } from "../../api/workspace.js";
+import { formatIssues } from "../../api/validate.js";
+import { LABELS } from "../../api/group.js";
+import { TerminalError, isApiError } from "../../errors.js";
+import type { KubeClient, KubeObject } from "../../kube/client.js";
+import { RESOURCES } from "../../kube/resources.js";
+import type { Logger } from "../../log.js";
+import { runnerResultSchema, type RunnerResult } from "../../runner/contract.js";
+import { chunkName } from "../../archive/chunks.js";
+import { podForRun } from "../builders/run-pod.js";
+import { labelValue, names } from "../builders/names.js";
+import { ownerReference, isOwnedBy } from "../builders/owner.js";
+import { needsWorkspace, runQueue } from "../run-queue.js";
+import { mergePatch, sameJson, setCondition } from "../status.js";
+import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
+
+export interface RunControllerOptions {
+  client: KubeClient;
+  events: EventSink;
+  log: Logger;
+  now: () => Date;
+  /** The image run pods use unless their workspace names another. */
+  runnerImage: string;
+  /** How long a run waits for its configuration archive to be uploaded. */
+  archiveTimeoutMs: number;
+}
+
+interface Pod extends KubeObject {
+  status?: {
+    phase?: string;
+    containerStatuses?: {
+      name: string;
+      state?: { running?: object; waiting?: { reason?: string; message?: string }; terminated?: { exitCode: number; message?: string; reason?: string } };
+    }[];
+  };
+}
+
+const POLL_MS = 2000;
+
+/**
+ * Moves a Run through Queued -> Pending -> Running -> Succeeded | Failed | Canceled. Each
+ * call reads the run, its workspace and its pod as they are now and takes one step:
+ * the pod has the run's name, so a reconcile that crashed halfway finds and adopts it,
+ * and a run whose pod vanished after it started is failed, never started twice.
+ */
+export class RunController {
+  constructor(private readonly o: RunControllerOptions) {}
+
+  async reconcile(key: ObjectKey): Promise<ReconcileResult> {
+    const raw = await this.o.client.get<KubeObject>(RESOURCES.Run, key.namespace, key.name);
+    if (!raw || raw.metadata.deletionTimestamp) return {};
+    const parsed = runSchema.safeParse(raw);
+    if (!parsed.success) {
+      await this.finish(raw as unknown as Run, "Failed", REASON.InvalidSpec, formatIssues(parsed.error.issues).join("; "));
+      return {};
+    }
+    const run = parsed.data;
+    if (run.status?.phase && FINISHED_PHASES.has(run.status.phase)) return {};
+
+    const ws = await this.workspaceOf(run);
+    if (!ws) {
+      await this.finish(run, "Failed", REASON.WorkspaceNotFound, `workspace ${run.spec.workspace} does not exist in namespace ${key.namespace}`);
+      return {};
+    }
+    await this.adopt(run, ws);
+
+    const pod = await this.o.client.get<Pod>(RESOURCES.Pod, key.namespace, names.runPod(key.name));
+    if (pod && isOwnedBy(pod, run)) return this.follow(run, pod);
+    if (run.spec.cancel) {
+      await this.finish(run, "Canceled", REASON.Canceled, "canceled before it started");
+      return {};
+    }
+    if (run.status?.podName) {
+      await this.finish(run, "Failed", REASON.PodLost, `pod ${run.status.podName} disappeared before it finished; the run is not restarted`);
+      return {};
+    }
+    return this.startWhenReady(run, ws);
+  }
+
+  private async workspaceOf(run: Run): Promise<Workspace | undefined> {
+    const raw = await this.o.client.get(RESOURCES.Workspace, run.metadata.namespace, run.spec.workspace);
+    if (!raw) return undefined;
+    const parsed = workspaceSchema.safeParse(raw);
+    if (!parsed.success) throw new TerminalError(REASON.InvalidSpec, `workspace ${run.spec.workspace}: ${formatIssues(parsed.error.issues).join("; ")}`);
+    return parsed.data;
+  }
+
+  /** The workspace owns its runs (deleting it deletes them) and labels them for listing. */
+  private async adopt(run: Run, ws: Workspace): Promise<void> {
+    const label = labelValue(ws.metadata.name ?? "");
+    if (isOwnedBy(run, ws) && run.metadata.labels?.[LABELS.workspace] === label) return;
+    const owners = (run.metadata.ownerReferences ?? []).filter((r) => r.uid !== ws.metadata.uid);
+    await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", {
+      metadata: {
+        labels: { [LABELS.workspace]: label },
+        ownerReferences: [...owners, ownerReference(ws)],
+      },
+    });
+  }
+
+  private async startWhenReady(run: Run, ws: Workspace): Promise<ReconcileResult> {
+    if (needsWorkspace(run)) {
+      const siblings = await this.runsOf(ws);
+      const { active, waiting } = runQueue(siblings);
+      if (active && active.metadata.name !== run.metadata.name) {
+        const position = waiting.findIndex((r) => r.metadata.name === run.metadata.name) + 1;
+        await this.setQueued(run, REASON.WaitingForRun, `waiting for run ${active.metadata.name} (position ${position} in the queue)`, active.metadata.name);
+        return {};
+      }
+    }
+    const planRun = await this.planRunOf(run);
+    if (planRun === null) return {};
+    const missing = await this.missingArchiveChunks(run, planRun);
+    if (missing) {
+      const age = this.o.now().getTime() - Date.parse(run.metadata.creationTimestamp ?? "");
+      if (age > this.o.archiveTimeoutMs) {
+        await this.finish(run, "Failed", REASON.ArchiveIncomplete, `the configuration was not uploaded in time (${missing})`);
+        return {};
+      }
+      await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
+      return { requeueAfter: POLL_MS };
+    }
+    return this.createPod(run, ws, planRun);
+  }
+
+  /** The plan run an apply applies: undefined when there is none, null when the run failed for it. */
+  private async planRunOf(run: Run): Promise<Run | undefined | null> {
+    if (!run.spec.planRun) return undefined;
+    const raw = await this.o.client.get(RESOURCES.Run, run.metadata.namespace, run.spec.planRun);
+    const plan = raw ? runSchema.safeParse(raw).data : undefined;
+    const problem = !plan
+      ? `plan run ${run.spec.planRun} does not exist`
+      : plan.spec.workspace !== run.spec.workspace
+        ? `plan run ${run.spec.planRun} belongs to workspace ${plan.spec.workspace}`
+        : plan.status?.phase !== "Succeeded"
+          ? `plan run ${run.spec.planRun} has not succeeded (phase ${plan.status?.phase ?? "none"})`
+          : !plan.status.plan?.secretName
+            ? `plan run ${run.spec.planRun} did not save its plan (savePlan was not set)`
+            : undefined;
+    if (problem) {
+      await this.finish(run, "Failed", REASON.PlanNotFound, problem);
+      return null;
+    }
+    return plan;
+  }
+
+  private async missingArchiveChunks(run: Run, planRun: Run | undefined): Promise<string | undefined> {
+    const archive = planRun?.spec.archive ?? run.spec.archive;
+    if (!archive) return undefined;
+    const present = await Promise.all(
+      Array.from({ length: archive.chunks }, (_, i) =>
+        this.o.client.get(RESOURCES.ConfigMap, run.metadata.namespace, chunkName(archive.name, i)),
+      ),
+    );
+    const count = present.filter(Boolean).length;
+    return count === archive.chunks ? undefined : `${count} of ${archive.chunks} chunks present`;
+  }
+
+  private async createPod(run: Run, ws: Workspace, planRun: Run | undefined): Promise<ReconcileResult> {
+    const serviceAccountName = ws.spec.serviceAccountName ?? names.runnerServiceAccount(ws.metadata.name ?? "");
+    const pod = podForRun({ run, workspace: ws, planRun, image: this.o.runnerImage, serviceAccountName });
+    try {
+      await this.o.client.create(pod);
+      this.o.events.normal(run, "Started", `Created pod ${pod.metadata.name}`);
+      this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name, pod: pod.metadata.name }, "Created run pod");
+    } catch (err) {
+      if (!isApiError(err, 409)) throw err;
+    }
+    await this.writeStatus(run, (s) => {
+      s.phase = "Pending";
+      s.podName = pod.metadata.name;
+      s.startTime ??= this.o.now().toISOString();
+      delete s.waitingFor;
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "False", reason: REASON.Started, message: `pod ${pod.metadata.name}` }, this.o.now());
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Complete, status: "False", reason: REASON.InProgress }, this.o.now());
+    });
+    return {};
+  }
+
+  /** Mirrors the pod into the run's status; the pod's end is the run's end. */
+  private async follow(run: Run, pod: Pod): Promise<ReconcileResult> {
+    const container = pod.status?.containerStatuses?.find((c) => c.name === "runner");
+    const terminated = container?.state?.terminated;
+    if (terminated) {
+      const result = parseResult(terminated.message, terminated.exitCode);
+      const phase: RunPhase = run.spec.cancel ? "Canceled" : succeeded(run, result.exitCode) ? "Succeeded" : "Failed";
+      const reason = phase === "Canceled" ? REASON.Canceled : phase === "Succeeded" ? REASON.Succeeded : REASON.Failed;
+      const message = result.error ?? `${run.spec.command} exited with code ${result.exitCode}`;
+      await this.finish(run, phase, reason, message, result);
+      return {};
+    }
+    if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") {
+      // The pod ended without a container status (evicted, deleted on the node).
+      await this.finish(run, run.spec.cancel ? "Canceled" : "Failed", REASON.PodLost, `pod ${pod.metadata.name} ended without a result`);
+      return {};
+    }
+    if (run.spec.cancel && !pod.metadata.deletionTimestamp) {
+      // Deleting the pod sends SIGTERM; the runner passes it to the engine, which stops
+      // cleanly and releases the state lock within the grace period.
+      await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
+      this.o.events.normal(run, "Canceling", `Stopping pod ${pod.metadata.name}`);
+    }
+    const running = container?.state?.running !== undefined;
+    await this.writeStatus(run, (s) => {
+      s.phase = running ? "Running" : "Pending";
+      s.podName = pod.metadata.name;
+      delete s.waitingFor;
+      const waiting = container?.state?.waiting;
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "False", reason: REASON.Started, message: `pod ${pod.metadata.name}` }, this.o.now());
+      s.conditions = setCondition(
+        s.conditions,
+        { type: CONDITION.Complete, status: "False", reason: REASON.InProgress, message: waiting?.reason ?? (running ? "running" : "starting") },
+        this.o.now(),
+      );
+    });
+    return {};
+  }
+
+  private async setQueued(run: Run, reason: string, message: string, waitingFor?: string): Promise<void> {
+    const before = run.status?.conditions?.find((c) => c.type === CONDITION.Queued);
+    await this.writeStatus(run, (s) => {
+      s.phase = "Queued";
+      if (waitingFor) s.waitingFor = waitingFor;
+      else delete s.waitingFor;
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "True", reason, message }, this.o.now());
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Complete, status: "False", reason: REASON.InProgress }, this.o.now());
+    });
+    if (before?.reason !== reason || before.message !== message) this.o.events.normal(run, reason, message);
+  }
+
+  private async finish(run: Run, phase: RunPhase, reason: string, message: string, result?: RunnerResult): Promise<void> {
+    await this.writeStatus(run, (s) => {
+      s.phase = phase;
+      s.completionTime ??= this.o.now().toISOString();
+      delete s.waitingFor;
+      if (result) s.exitCode = result.exitCode;
+      if (result?.plan) s.plan = result.plan;
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "False", reason: phase === "Canceled" ? REASON.Canceled : REASON.Started }, this.o.now());
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Complete, status: "True", reason, message }, this.o.now());
+    });
+    const text = `Run ${phase.toLowerCase()}: ${message}`;
+    if (phase === "Succeeded") this.o.events.normal(run, reason, text);
+    else this.o.events.warning(run, reason, text);
+    this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name, phase, reason }, "Run finished");
+  }
+
+  /** Applies `change` to a copy of the status and writes it only when it differs. */
+  private async writeStatus(run: Run, change: (s: RunStatus) => void): Promise<void> {
+    const status: RunStatus = structuredClone(run.status ?? {});
+    change(status);
+    status.observedGeneration = run.metadata.generation;
+    if (sameJson(status, run.status ?? {})) return;
+    const patch = mergePatch(run.status ?? {}, status);
+    await this.o.client.patchStatus(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", patch);
+    run.status = status;
+  }
+
+  private async runsOf(ws: Workspace): Promise<Run[]> {
+    const list = await this.o.client.list(RESOURCES.Run, ws.metadata.namespace);
+    return list.items
+      .map((r) => runSchema.safeParse(r).data)
+      .filter((r): r is Run => r !== undefined && r.spec.workspace === ws.metadata.name);
+  }
+}
+
+/** Exit code 0 succeeds; 2 also does for `plan -detailed-exitcode` (it means "changes"). */
+function succeeded(run: Run, exitCode: number): boolean {
+  if (exitCode === 0) return true;
+  return exitCode === 2 && run.spec.command === "plan" && run.spec.args.includes("-detailed-exitcode");
+}
+
+function parseResult(message: string | undefined, exitCode: number): RunnerResult {
+  if (message) {
+    try {
+      const parsed = runnerResultSchema.safeParse(JSON.parse(message));
+      if (parsed.success) return { ...parsed.data, exitCode };
+    } catch {
+      // Not the runner's JSON (the container died before writing it): keep the exit code.
+    }
+  }
+  return { exitCode };
+}

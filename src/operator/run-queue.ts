@@ -1,0 +1,43 @@
+import { changesState } from "../api/commands.js";
+import { FINISHED_PHASES, type Run } from "../api/run.js";
+
+/** Whether a run has finished, one way or another. */
+export function isFinished(run: Run): boolean {
+  return run.status?.phase !== undefined && FINISHED_PHASES.has(run.status.phase);
+}
+
+/** Whether a run has to wait for the workspace (it can change or lock state). */
+export function needsWorkspace(run: Run): boolean {
+  return changesState(run.spec.command, run.spec.args);
+}
+
+/** Whether the operator already created the run's pod (a started run keeps its turn). */
+function hasStarted(run: Run): boolean {
+  return Boolean(run.status?.podName);
+}
+
+function createdBefore(a: Run, b: Run): number {
+  const ta = a.metadata.creationTimestamp ?? "";
+  const tb = b.metadata.creationTimestamp ?? "";
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return (a.metadata.name ?? "").localeCompare(b.metadata.name ?? "");
+}
+
+export interface RunQueue {
+  /** The run that holds the workspace, or would be started next. */
+  active?: Run;
+  /** The runs waiting behind it, first first. */
+  waiting: Run[];
+}
+
+/**
+ * One workspace's state-changing runs in the order they were created (creation time,
+ * then name, as the API server's timestamps have one-second resolution). A run that has
+ * started stays at the head even if an earlier-named one appears in the same second.
+ */
+export function runQueue(runs: readonly Run[]): RunQueue {
+  const pending = runs.filter((r) => needsWorkspace(r) && !isFinished(r)).sort(createdBefore);
+  const started = pending.find(hasStarted);
+  const active = started ?? pending[0];
+  return { active, waiting: pending.filter((r) => r !== active) };
+}

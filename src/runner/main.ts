@@ -1,0 +1,156 @@
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { assembleChunks, chunkObjects } from "../archive/chunks.js";
+import { unpackArchive } from "../archive/unpack.js";
+import { parseOrThrow } from "../api/validate.js";
+import { errorMessage, KtfError } from "../errors.js";
+import type { KubeClient } from "../kube/client.js";
+import type { Logger } from "../log.js";
+import { ENV, MOUNTS, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
+import { engineOutput, engineVersion, startEngine, type EngineProcess } from "./engine.js";
+import { BACKEND_FILE, HCL_VARIABLES_FILE, backendOverride, hclVariables } from "./generated-files.js";
+import { summarizePlan } from "./plan-summary.js";
+
+export interface RunnerOptions {
+  env: NodeJS.ProcessEnv;
+  /** For saving plans; created lazily because most runs never need it. */
+  client: () => KubeClient;
+  log: Logger;
+  mounts?: typeof MOUNTS;
+  /** Where the kubelet reads the container's result from. */
+  terminationLog?: string;
+  /** Signals that ask the run to stop (SIGTERM when the pod is deleted). */
+  signals?: NodeJS.EventEmitter;
+}
+
+/** Commands that run without `init` first; `validate` needs an init without the backend. */
+const NO_INIT = new Set(["init", "fmt", "version"]);
+const PLAN_FILE = "ktf.tfplan";
+
+/**
+ * What runs in the run pod: unpack and verify the configuration, point the engine at the
+ * built-in state backend, init, run the command with the engine's output going straight
+ * to the pod log, save the plan when asked, and report the result. Returns the exit code
+ * the container must end with: the engine's own.
+ */
+export async function runRunner(o: RunnerOptions): Promise<number> {
+  const mounts = o.mounts ?? MOUNTS;
+  const terminationLog = o.terminationLog ?? "/dev/termination-log";
+  let result: RunnerResult;
+  try {
+    const job = parseOrThrow(runnerJobSchema, JSON.parse(o.env[ENV.job] ?? "null"), `${ENV.job} environment variable`);
+    result = await execute(job, o, mounts);
+  } catch (err) {
+    const message = errorMessage(err);
+    o.log.error({ err: message }, "Run failed before the engine finished");
+    process.stderr.write(`ktf: ${message}\n`);
+    result = { exitCode: 1, error: message.slice(0, 1000) };
+  }
+  await writeFile(terminationLog, JSON.stringify(result)).catch((err: unknown) => {
+    o.log.warn({ err: errorMessage(err) }, "Cannot write the termination message");
+  });
+  return result.exitCode;
+}
+
+async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS): Promise<RunnerResult> {
+  const configDir = join(mounts.work, "config");
+  await mkdir(configDir, { recursive: true });
+  await mkdir(o.env.HOME ?? join(mounts.tmp, "home"), { recursive: true });
+  if (job.archive) {
+    const bytes = await assembleChunks(mounts.archive, job.archive);
+    await unpackArchive(bytes, configDir);
+    o.log.info({ digest: job.archive.digest, size: job.archive.size }, "Unpacked the configuration");
+  }
+  const cwd = join(configDir, job.workingDir);
+  if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) {
+    throw new KtfError(`the working directory ${job.workingDir} does not exist in the configuration`);
+  }
+  const binary = job.engine;
+  const env = engineEnv(o.env);
+  if (job.engineVersion) {
+    const actual = await engineVersion(binary, env);
+    if (actual !== job.engineVersion.replace(/^v/, "")) {
+      throw new KtfError(`the workspace asks for ${binary} ${job.engineVersion} but this run image has ${actual}; set spec.image to an image with that version`);
+    }
+  }
+  await writeFile(join(cwd, BACKEND_FILE), backendOverride({ namespace: job.namespace, secretSuffix: job.stateSecretSuffix }));
+  const hcl = Object.fromEntries(job.hclVariables.map((name) => [name, o.env[`${ENV.hclVariablePrefix}${name}`] ?? ""]));
+  if (job.hclVariables.length) await writeFile(join(cwd, HCL_VARIABLES_FILE), hclVariables(hcl), { mode: 0o600 });
+
+  const signals = o.signals ?? process;
+  const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, stdin: job.command === "console" }), signals);
+
+  if (!NO_INIT.has(job.command)) {
+    const initArgs = job.command === "validate" ? ["init", "-input=false", "-backend=false"] : ["init", "-input=false"];
+    const code = await run(initArgs);
+    if (code !== 0) return { exitCode: code, error: `init failed with exit code ${code}` };
+  }
+
+  const planPath = join(mounts.work, PLAN_FILE);
+  if (job.plan) {
+    const bytes = await assembleChunks(mounts.plan, job.plan);
+    await writeFile(planPath, bytes, { mode: 0o600 });
+  }
+  const exitCode = await run(commandLine(job, planPath));
+  const planned = job.command === "plan" && job.savePlanAs && (exitCode === 0 || exitCode === 2);
+  if (!planned) return { exitCode };
+  return { exitCode, plan: await savePlan(job, o, planPath, { cwd, env, binary }) };
+}
+
+/** The engine's arguments: the user's, untouched, plus the saved plan ktf manages. */
+function commandLine(job: RunnerJob, planPath: string): string[] {
+  const args = [job.command, ...job.args];
+  if (job.command === "plan" && job.savePlanAs && !job.args.some((a) => a.startsWith("-out"))) args.push(`-out=${planPath}`);
+  if (job.command === "apply" && job.plan) args.push(planPath);
+  return args;
+}
+
+async function savePlan(
+  job: RunnerJob,
+  o: RunnerOptions,
+  planPath: string,
+  engine: { cwd: string; env: NodeJS.ProcessEnv; binary: string },
+): Promise<NonNullable<RunnerResult["plan"]>> {
+  const bytes = await readFile(planPath);
+  const summary = summarizePlan(JSON.parse(await engineOutput(engine.binary, ["show", "-json", planPath], engine)) as object);
+  const name = job.savePlanAs ?? "";
+  const secrets = chunkObjects("Secret", {
+    namespace: job.namespace,
+    name,
+    bytes,
+    owner: { apiVersion: "ktf.dev/v1alpha1", kind: "Run", name: job.run, uid: job.runUid },
+    labels: { "ktf.dev/plan-of": job.run },
+  });
+  const client = o.client();
+  for (const secret of secrets) await client.create(secret);
+  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
+  o.log.info({ secret: name, chunks: secrets.length, size: bytes.length }, "Saved the plan");
+  return { ...summary, secretName: name, digest, size: bytes.length, chunks: secrets.length };
+}
+
+/** The runner's own variables stay out of the engine's environment. */
+function engineEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([k]) => k !== ENV.job && !k.startsWith(ENV.hclVariablePrefix)));
+}
+
+/**
+ * Waits for the engine. The first SIGTERM or SIGINT is passed on as an interrupt so the
+ * engine stops cleanly (releasing the state lock); a second one kills it.
+ */
+async function runInterruptible(engine: EngineProcess, signals: NodeJS.EventEmitter): Promise<number> {
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) engine.kill();
+    else engine.interrupt();
+    interrupted = true;
+  };
+  signals.on("SIGTERM", onSignal);
+  signals.on("SIGINT", onSignal);
+  try {
+    return await engine.exited;
+  } finally {
+    signals.off("SIGTERM", onSignal);
+    signals.off("SIGINT", onSignal);
+  }
+}

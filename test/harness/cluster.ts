@@ -1,0 +1,90 @@
+import { execFile, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { inject } from "vitest";
+
+const exec = promisify(execFile);
+
+export const ROOT = join(new URL("../..", import.meta.url).pathname);
+export const KTF_BIN = join(ROOT, "dist/bin/ktf.js");
+
+/** What global setup prepared: the cluster's admin kubeconfig and the ktf image it loaded. */
+export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string } {
+  return { kubeconfig: inject("kubeconfig"), image: inject("image"), kubectl: inject("kubectl"), clusterScript: join(ROOT, "scripts/cluster.sh") };
+}
+
+export async function kubectl(args: string[], options: { input?: string; kubeconfig?: string } = {}): Promise<string> {
+  const h = harness();
+  return new Promise((resolve, reject) => {
+    const child = spawn(h.kubectl, ["--kubeconfig", options.kubeconfig ?? h.kubeconfig, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`kubectl ${args.join(" ")} failed (${code}): ${err}`))));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+export interface KtfResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would, in `cwd`, and collects what it printed. */
+export function ktf(args: string[], options: { cwd: string; kubeconfig?: string; input?: string; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void }): Promise<KtfResult> {
+  const h = harness();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [KTF_BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, KUBECONFIG: options.kubeconfig ?? h.kubeconfig, NO_COLOR: "1", ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(d.toString());
+    });
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+/** A namespace of the test's own; `remove` deletes it and waits until it is gone. */
+export async function testNamespace(prefix: string, labels: Record<string, string> = {}): Promise<{ name: string; remove: () => Promise<void> }> {
+  const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  const labelYaml = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join("\n");
+  await kubectl(["apply", "-f", "-"], {
+    input: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n${labelYaml ? `  labels:\n${labelYaml}\n` : ""}`,
+  });
+  // Pods can be created once the namespace's default ServiceAccount exists.
+  await waitFor(async () => (await kubectl(["-n", name, "get", "serviceaccount", "default", "-o", "name"]).catch(() => "")) !== "", 30_000);
+  return {
+    name,
+    remove: async () => {
+      await kubectl(["delete", "namespace", name, "--wait=true", "--timeout=120s"]).catch(() => undefined);
+    },
+  };
+}
+
+/** Polls until `check` returns true (or a value), or fails after `timeoutMs`. */
+export async function waitFor<T>(check: () => Promise<T | false | undefined>, timeoutMs: number, what = "condition"): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== false && value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+export async function sh(command: string, args: string[]): Promise<string> {
+  const { stdout } = await exec(command, args, { maxBuffer: 64 * 1024 * 1024 });
+  return stdout;
+}
