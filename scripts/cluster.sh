@@ -58,10 +58,34 @@ running() { local pid; pid=$(pid_of "$1"); [ -n "$pid" ] && kill -0 "$pid" 2>/de
 # start NAME BINARY ARGS...: run a component in its own session, logging to $LOGS/NAME.log.
 start() {
   local name=$1; shift
-  if running "$name"; then return; fi
+  if running "$name"; then
+    # A component still shutting down (killed a moment ago) must be waited for.
+    healthy "$name" && return
+    stop "$name"
+  fi
   mkdir -p "$LOGS" "$CLUSTER/pids"
   setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$CLUSTER/pids/$name"
+}
+
+# Where a running component answers when it is healthy.
+health_url() {
+  case $1 in
+    etcd) echo "http://127.0.0.1:$ETCD_PORT/health" ;;
+    kube-apiserver) echo "https://127.0.0.1:$API_PORT/livez" ;;
+    kube-controller-manager) echo "https://127.0.0.1:10257/healthz" ;;
+    kube-scheduler) echo "https://127.0.0.1:10259/healthz" ;;
+    kubelet) echo "http://127.0.0.1:10248/healthz" ;;
+    kube-proxy) echo "http://127.0.0.1:10256/healthz" ;;
+  esac
+}
+
+healthy() {
+  if [ "$1" = containerd ]; then
+    ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1
+  else
+    curl -fsS -o /dev/null --max-time 2 -k "$(health_url "$1")" 2>/dev/null
+  fi
 }
 
 # wait_for WHAT SECONDS COMMAND...: poll until the command succeeds.
@@ -206,7 +230,7 @@ start_control_plane() {
     --authorization-mode=Node,RBAC --enable-admission-plugins=NodeRestriction \
     --client-ca-file="$PKI/ca.crt" --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
     --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
-    --kubelet-certificate-authority="$PKI/ca.crt" \
+    --kubelet-certificate-authority="$PKI/ca.crt" --kubelet-preferred-address-types=InternalIP,Hostname \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
     --event-ttl=2h --profiling=false --v=1
@@ -230,7 +254,7 @@ start_control_plane() {
 start_node() {
   start containerd containerd --config "$CLUSTER/config/containerd.toml"
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
-  load_images "$KTF_CACHE"/images/pause-*.tar
+  load_images "$(image_tarball "$PAUSE_IMAGE")"
 
   start kubelet "$K8S_BIN/kubelet" --config="$CLUSTER/config/kubelet.yaml" \
     --kubeconfig="$CLUSTER/kubelet.kubeconfig" --root-dir="$KUBELET_ROOT" \
@@ -267,7 +291,7 @@ cmd_up() {
   local t0=$SECONDS
   "$here/install-host-packages.sh"
   "$here/build-binaries.sh" etcd kubernetes
-  [ -x "$here/build-images.sh" ] && "$here/build-images.sh" pause >/dev/null
+  "$here/build-images.sh" pause
   NODE_IP=$(node_ip)
   make_pki
   write_configs

@@ -8,12 +8,12 @@ cd "$(dirname "$0")/.."
 root=$PWD
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
 
-[ -d node_modules/.bin ] || npm ci --no-audit --no-fund
+[ -d node_modules/.bin ] || npm install --no-audit --no-fund
 scripts/cluster.sh up
 eval "$(scripts/cluster.sh env | sed 's/^/export /')"
 npm run --silent build
 image=$(scripts/build-images.sh ktf | tail -n 1)
-scripts/load-images.sh --cluster "$image"
+scripts/load-images.sh "$image"
 
 ktf() { node "$root/dist/bin/ktf.js" "$@"; }
 say "ktf install --image $image"

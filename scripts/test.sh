@@ -9,7 +9,7 @@ t0=$SECONDS
 step() { printf '\n== %s (%ss)\n' "$*" "$((SECONDS - t0))" >&2; }
 
 step "dependencies"
-[ -d node_modules/.bin ] || npm ci --no-audit --no-fund
+[ -d node_modules/.bin ] || npm install --no-audit --no-fund
 scripts/install-host-packages.sh
 scripts/build-binaries.sh
 

@@ -9,3 +9,6 @@ TERRAFORM_VERSION=v1.5.7
 KTF_CACHE=${KTF_CACHE:-$HOME/.cache/ktf}
 KTF_BIN_CACHE=$KTF_CACHE/bin
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+
+# Where scripts/build-images.sh keeps an image's docker-archive tarball.
+image_tarball() { echo "$KTF_CACHE/images/$(echo "$1" | tr '/:' '__').tar"; }

@@ -11,7 +11,6 @@ const REDACT = ["*.value", "*.data", "*.stringData", "*.token", "*.password", "e
 export function createLogger(options: { name: string; level?: string; destination?: DestinationStream }): Logger {
   return pino(
     {
-      name: options.name,
       level: options.level ?? process.env.KTF_LOG_LEVEL ?? "info",
       base: { component: options.name },
       redact: { paths: REDACT, censor: "[redacted]" },

@@ -6,7 +6,7 @@
 export const ENGINE_COMMANDS = [
   "init", "plan", "apply", "destroy", "refresh", "output", "show", "validate", "fmt",
   "import", "state", "force-unlock", "providers", "console", "taint", "untaint", "graph",
-  "version", "test", "get", "metadata", "workspace",
+  "version", "test", "get", "metadata",
 ] as const;
 export type EngineCommand = (typeof ENGINE_COMMANDS)[number];
 

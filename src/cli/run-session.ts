@@ -13,6 +13,7 @@ import { fit } from "../operator/builders/names.js";
 import { renderLogLine } from "./output/run-log.js";
 import { note, type Terminal } from "./output/terminal.js";
 import { ask } from "./output/prompt.js";
+import { sleep } from "../sleep.js";
 
 export interface RunRequest {
   namespace: string;
@@ -124,6 +125,7 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
 }
 
 const POLL_MS = 500;
+const SILENT_WAIT_MS = 5000;
 
 async function getRun(client: KubeClient, ns: string, name: string): Promise<Run> {
   const raw = await client.get(RESOURCES.Run, ns, name);
@@ -134,13 +136,15 @@ async function getRun(client: KubeClient, ns: string, name: string): Promise<Run
 /** Polls until the run has a pod (or ended without one), saying why it waits when that changes. */
 async function waitForPod(client: KubeClient, t: Terminal, ns: string, name: string, signal: AbortSignal): Promise<Run> {
   let said = "";
+  const since = Date.now();
   for (;;) {
     const run = await getRun(client, ns, name);
     if (run.status?.podName || isFinished(run) || signal.aborted) return run;
     const queued = run.status?.conditions?.find((c) => c.type === "Queued" && c.status === "True");
-    const why = queued?.message ?? "waiting for the operator to pick the run up";
-    if (why !== said) note(t, `ktf: run ${name}: ${why}`);
-    said = why;
+    // A run that starts at once needs no comment; one that waits says for what.
+    const why = queued?.message ?? (Date.now() - since > SILENT_WAIT_MS ? "waiting for the operator to pick the run up" : "");
+    if (why && why !== said) note(t, `ktf: run ${name}: ${why}`);
+    said = why || said;
     await sleep(POLL_MS, signal);
   }
 }
@@ -174,11 +178,4 @@ function interruptHandler(client: KubeClient, t: Terminal, run: Run, detach: () 
       detach();
     });
   };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
 }

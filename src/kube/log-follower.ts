@@ -1,8 +1,9 @@
-import { ApiError } from "../errors.js";
+import { ApiError, KtfError, errorMessage } from "../errors.js";
 import type { KubeClient, KubeObject } from "./client.js";
 import { JsonLineSplitter } from "./json-lines.js";
 import { LogCursor } from "./log-cursor.js";
 import { RESOURCES } from "./resources.js";
+import { sleep } from "../sleep.js";
 
 export interface LogTarget {
   namespace: string;
@@ -18,6 +19,8 @@ interface PodWithStatus extends KubeObject {
 }
 
 const POLL_MS = 500;
+/** Consecutive failed reads (about half a minute) before giving up. */
+const MAX_FAILURES = 10;
 
 async function containerState(client: KubeClient, t: LogTarget): Promise<ContainerState | "gone"> {
   const pod = await client.get<PodWithStatus>(RESOURCES.Pod, t.namespace, t.pod);
@@ -25,12 +28,6 @@ async function containerState(client: KubeClient, t: LogTarget): Promise<Contain
   return pod.status?.containerStatuses?.find((c) => c.name === t.container)?.state ?? {};
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), resolve()), { once: true });
-  });
-}
 
 /**
  * Streams a container's log line by line, from its first line to its last. It waits for
@@ -48,6 +45,7 @@ export async function followPodLog(
   const follow = target.follow ?? true;
   const cursor = new LogCursor();
   let said = "";
+  let failures = 0;
   for (;;) {
     if (signal.aborted) return;
     const state = await containerState(client, target);
@@ -63,11 +61,13 @@ export async function followPodLog(
     const ended = state.terminated !== undefined;
     try {
       await readOnce(client, target, cursor, onLine, signal, follow && !ended);
+      failures = 0;
     } catch (err) {
       // The pod went away under us: what was read is all there is.
-      if (err instanceof ApiError && (err.isNotFound || err.status === 400)) return;
+      if (err instanceof ApiError && err.isNotFound) return;
       if (signal.aborted) return;
-      await sleep(POLL_MS, signal);
+      if (++failures >= MAX_FAILURES) throw new KtfError(`cannot read the log of pod ${target.namespace}/${target.pod}: ${errorMessage(err)}`);
+      await sleep(POLL_MS * failures, signal);
       continue;
     }
     // A read of a terminated container (or a one-off read) has everything; a followed

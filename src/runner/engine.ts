@@ -42,3 +42,15 @@ export async function engineVersion(binary: string, env: NodeJS.ProcessEnv): Pro
   const out = await engineOutput(binary, ["version", "-json"], { cwd: "/", env });
   return (JSON.parse(out) as { terraform_version: string }).terraform_version;
 }
+
+/** Runs the engine with its output (stdout and stderr interleaved) captured. */
+export function engineResult(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
+    child.once("close", (code) => resolve({ code: code ?? 1, output }));
+  });
+}

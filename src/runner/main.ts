@@ -8,7 +8,7 @@ import { errorMessage, KtfError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import type { Logger } from "../log.js";
 import { ENV, MOUNTS, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
-import { engineOutput, engineVersion, startEngine, type EngineProcess } from "./engine.js";
+import { engineOutput, engineResult, engineVersion, startEngine, type EngineProcess } from "./engine.js";
 import { BACKEND_FILE, HCL_VARIABLES_FILE, backendOverride, hclVariables } from "./generated-files.js";
 import { summarizePlan } from "./plan-summary.js";
 
@@ -57,10 +57,11 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   const configDir = join(mounts.work, "config");
   await mkdir(configDir, { recursive: true });
   await mkdir(o.env.HOME ?? join(mounts.tmp, "home"), { recursive: true });
+  if (o.env.TF_PLUGIN_CACHE_DIR) await mkdir(o.env.TF_PLUGIN_CACHE_DIR, { recursive: true });
   if (job.archive) {
     const bytes = await assembleChunks(mounts.archive, job.archive);
     await unpackArchive(bytes, configDir);
-    o.log.info({ digest: job.archive.digest, size: job.archive.size }, "Unpacked the configuration");
+    o.log.debug({ digest: job.archive.digest, size: job.archive.size }, "Unpacked the configuration");
   }
   const cwd = join(configDir, job.workingDir);
   if (!(await stat(cwd).catch(() => undefined))?.isDirectory()) {
@@ -82,9 +83,14 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, stdin: job.command === "console" }), signals);
 
   if (!NO_INIT.has(job.command)) {
+    // Like a local engine whose directory is already initialised, the command's output
+    // is the command's own: init's output is shown only when init fails.
     const initArgs = job.command === "validate" ? ["init", "-input=false", "-backend=false"] : ["init", "-input=false"];
-    const code = await run(initArgs);
-    if (code !== 0) return { exitCode: code, error: `init failed with exit code ${code}` };
+    const init = await engineResult(binary, initArgs, { cwd, env });
+    if (init.code !== 0) {
+      process.stdout.write(init.output);
+      return { exitCode: init.code, error: `init failed with exit code ${init.code}` };
+    }
   }
 
   const planPath = join(mounts.work, PLAN_FILE);

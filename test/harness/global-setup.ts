@@ -39,7 +39,7 @@ export default function setup(project: TestProject): () => void {
   const kubeconfig = env.KUBECONFIG ?? "";
   run("npm", ["run", "--silent", "build"], "building ktf");
   const image = run("scripts/build-images.sh", ["ktf"], "building the ktf image").trim().split("\n").pop() ?? "";
-  run("scripts/load-images.sh", ["--cluster", image], "loading the ktf image");
+  run("scripts/load-images.sh", [image], "loading the ktf image");
   run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image], "installing ktf");
   project.provide("kubeconfig", kubeconfig);
   project.provide("image", image);

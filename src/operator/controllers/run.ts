@@ -14,6 +14,7 @@ import { labelValue, names } from "../builders/names.js";
 import { ownerReference, isOwnedBy } from "../builders/owner.js";
 import { needsWorkspace, runQueue } from "../run-queue.js";
 import { mergePatch, sameJson, setCondition } from "../status.js";
+import type { OperatorMetrics } from "../runtime/metrics.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 
 export interface RunControllerOptions {
@@ -25,6 +26,7 @@ export interface RunControllerOptions {
   runnerImage: string;
   /** How long a run waits for its configuration archive to be uploaded. */
   archiveTimeoutMs: number;
+  metrics?: OperatorMetrics;
 }
 
 interface Pod extends KubeObject {
@@ -240,6 +242,7 @@ export class RunController {
       s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "False", reason: phase === "Canceled" ? REASON.Canceled : REASON.Started }, this.o.now());
       s.conditions = setCondition(s.conditions, { type: CONDITION.Complete, status: "True", reason, message }, this.o.now());
     });
+    this.o.metrics?.runsFinished.inc({ phase });
     const text = `Run ${phase.toLowerCase()}: ${message}`;
     if (phase === "Succeeded") this.o.events.normal(run, reason, text);
     else this.o.events.warning(run, reason, text);

@@ -1,0 +1,107 @@
+import { TerminalError, errorMessage } from "../../errors.js";
+import type { KubeObject } from "../../kube/client.js";
+import type { Informer } from "../../kube/informer.js";
+import type { Logger } from "../../log.js";
+import type { ObjectKey, ReconcileResult } from "../controllers/types.js";
+import type { OperatorMetrics } from "./metrics.js";
+import { WorkQueue } from "./work-queue.js";
+
+/** Which keys a change to an object of a watched kind should wake. */
+export interface WatchSource<T extends KubeObject = KubeObject> {
+  informer: Informer<T>;
+  map: (object: T) => ObjectKey[];
+}
+
+export interface ControllerOptions {
+  name: string;
+  reconcile: (key: ObjectKey) => Promise<ReconcileResult>;
+  watches: WatchSource[];
+  workers: number;
+  log: Logger;
+  metrics: OperatorMetrics;
+  queue?: WorkQueue;
+}
+
+const toKey = (k: ObjectKey) => `${k.namespace}/${k.name}`;
+function fromKey(key: string): ObjectKey {
+  const slash = key.indexOf("/");
+  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
+}
+
+/** The primary kind maps to its own key. */
+export function ownKey(object: KubeObject): ObjectKey[] {
+  return [{ namespace: object.metadata.namespace ?? "", name: object.metadata.name ?? "" }];
+}
+
+/** A child maps to its controlling owner of the given kind. */
+export function ownerKey(kind: string) {
+  return (object: KubeObject): ObjectKey[] =>
+    (object.metadata.ownerReferences ?? [])
+      .filter((r) => r.kind === kind)
+      .map((r) => ({ namespace: object.metadata.namespace ?? "", name: r.name }));
+}
+
+/**
+ * controller-runtime's loop: watch events only enqueue keys; workers take keys and call
+ * reconcile, which reads the world itself. Errors retry with backoff, a TerminalError is
+ * not retried (the reconcile has recorded it), `requeueAfter` looks again later.
+ */
+export class Controller {
+  private readonly queue: WorkQueue;
+  private workers: Promise<void>[] = [];
+
+  constructor(private readonly o: ControllerOptions) {
+    this.queue = o.queue ?? new WorkQueue();
+  }
+
+  start(): void {
+    for (const watch of this.o.watches) {
+      const enqueue = (object: KubeObject) => {
+        for (const key of watch.map(object)) this.queue.add(toKey(key));
+        this.o.metrics.queueDepth.set({ controller: this.o.name }, this.queue.length);
+      };
+      watch.informer.on({ upsert: enqueue, delete: enqueue });
+      for (const object of watch.informer.list()) enqueue(object);
+    }
+    this.workers = Array.from({ length: this.o.workers }, () => this.work());
+  }
+
+  /** Stops taking keys and waits for reconciles in flight. */
+  async stop(): Promise<void> {
+    this.queue.shutDown();
+    await Promise.all(this.workers);
+  }
+
+  private async work(): Promise<void> {
+    for (;;) {
+      const key = await this.queue.get();
+      if (key === undefined) return;
+      await this.process(key);
+      this.queue.done(key);
+      this.o.metrics.queueDepth.set({ controller: this.o.name }, this.queue.length);
+    }
+  }
+
+  private async process(key: string): Promise<void> {
+    const { namespace, name } = fromKey(key);
+    const stopTimer = this.o.metrics.duration.startTimer({ controller: this.o.name });
+    try {
+      const result = await this.o.reconcile({ namespace, name });
+      this.queue.forget(key);
+      if (result.requeueAfter) this.queue.addAfter(key, result.requeueAfter);
+      this.o.metrics.reconciles.inc({ controller: this.o.name, result: result.requeueAfter ? "requeue" : "success" });
+    } catch (err) {
+      if (err instanceof TerminalError) {
+        this.queue.forget(key);
+        this.o.metrics.reconciles.inc({ controller: this.o.name, result: "terminal" });
+        this.o.log.warn({ controller: this.o.name, namespace, name, reason: err.reason, err: err.message }, "Reconcile failed for good");
+        return;
+      }
+      this.queue.addRateLimited(key);
+      this.o.metrics.reconciles.inc({ controller: this.o.name, result: "error" });
+      this.o.log.warn({ controller: this.o.name, namespace, name, retries: this.queue.retries(key), err: errorMessage(err) }, "Reconcile failed; retrying");
+    } finally {
+      stopTimer();
+    }
+  }
+}
