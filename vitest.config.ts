@@ -2,6 +2,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // The end-to-end files share one cluster and wait on it more than they compute, so
+    // more of them run at once than this machine has cores.
+    poolOptions: { forks: { maxForks: 4, minForks: 1 } },
     projects: [
       { test: { name: "unit", include: ["src/**/*.test.ts", "scripts/**/*.test.ts"] } },
       {
@@ -11,8 +14,6 @@ export default defineConfig({
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,
-          // The tests share one cluster and wait on it more than they compute.
-          maxConcurrency: 4,
         },
       },
     ],

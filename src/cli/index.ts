@@ -3,9 +3,10 @@ import { ENGINE_COMMANDS, type EngineCommand } from "../api/commands.js";
 import { ApiError, ConnectionError, KtfError, ValidationError, errorMessage } from "../errors.js";
 import { KTF_VERSION } from "../version.js";
 import { engineCommand } from "./commands/engine.js";
-import { install } from "./commands/install.js";
+import { install, type InstallCommandOptions } from "./commands/install.js";
+import type { KtfOptions } from "./engine-args.js";
 import { runsCancel, runsList, runsLogs } from "./commands/runs.js";
-import { workspaceDelete, workspaceList, workspaceNew, workspaceSelect, workspaceShow } from "./commands/workspace.js";
+import { workspaceDelete, workspaceList, workspaceNew, workspaceSelect, workspaceShow, type NewWorkspaceOptions } from "./commands/workspace.js";
 import type { Terminal } from "./output/terminal.js";
 
 const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
@@ -64,30 +65,30 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--storage-class <name>", "the storage class of the cache volume")
     .option("--image <image>", "the run image for this workspace")
     .option("--no-select", "do not select the new workspace for this directory")
-    .action((name: string, o) => run(() => workspaceNew(t, name, o))());
+    .action((name: string, o: NewWorkspaceOptions) => run(() => workspaceNew(t, name, o))());
   withClusterOptions(ws.command("list").description("List workspaces"))
     .option("-A, --all-namespaces", "list workspaces in every namespace")
-    .action((o) => run(() => workspaceList(t, o))());
-  withClusterOptions(ws.command("select <name>").description("Select the workspace this directory's commands act on")).action((name: string, o) =>
+    .action((o: KtfOptions & { allNamespaces?: boolean }) => run(() => workspaceList(t, o))());
+  withClusterOptions(ws.command("select <name>").description("Select the workspace this directory's commands act on")).action((name: string, o: KtfOptions) =>
     run(() => workspaceSelect(t, name, o))(),
   );
   withClusterOptions(ws.command("show [name]").description("Show a workspace: engine, variables, queue, last runs, outputs")).action(
-    (name: string | undefined, o) => run(() => workspaceShow(t, name, o))(),
+    (name: string | undefined, o: KtfOptions) => run(() => workspaceShow(t, name, o))(),
   );
   withClusterOptions(ws.command("delete <name>").description("Delete a workspace with its runs (its state Secret is kept)"))
     .option("--force", "delete even while a run is active")
-    .action((name: string, o) => run(() => workspaceDelete(t, name, o))());
+    .action((name: string, o: KtfOptions & { force?: boolean }) => run(() => workspaceDelete(t, name, o))());
 
   const runs = program.command("runs").description("List runs, read their logs, cancel them");
   withClusterOptions(runs.command("list").description("List the runs of the selected workspace"))
     .option("-w, --workspace <name>", "the workspace (default: the selected one)")
     .option("--all", "runs of every workspace in the namespace")
-    .action((o) => run(() => runsList(t, o))());
+    .action((o: KtfOptions & { all?: boolean }) => run(() => runsList(t, o))());
   withClusterOptions(runs.command("logs <run>").description("Print a run's output"))
     .option("-f, --follow", "stream until the run ends, and exit with its exit code")
-    .action((name: string, o) => run(() => runsLogs(t, name, o))());
+    .action((name: string, o: KtfOptions & { follow?: boolean }) => run(() => runsLogs(t, name, o))());
   withClusterOptions(runs.command("cancel <run>").description("Cancel a run: queued runs never start, running ones stop cleanly")).action(
-    (name: string, o) => run(() => runsCancel(t, name, o))(),
+    (name: string, o: KtfOptions) => run(() => runsCancel(t, name, o))(),
   );
 
   program
@@ -100,7 +101,7 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--replicas <n>", "operator replicas (one leads, the others stand by)")
     .option("--operator-namespace <namespace>", "where the operator runs", "ktf-system")
     .option("--watch-namespaces <list>", "only serve these namespaces (comma-separated; default all)")
-    .action((o) => run(() => install(t, o))());
+    .action((o: InstallCommandOptions) => run(() => install(t, o))());
 
   program
     .command("operator")

@@ -1,5 +1,5 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { parseOrThrow } from "../api/validate.js";
 
@@ -14,15 +14,17 @@ const settingsSchema = z.object({
 });
 export type LocalSettings = z.infer<typeof settingsSchema>;
 
+/**
+ * The settings of the nearest directory at or above `dir` that has them, as git finds
+ * .git: a subdirectory (or -chdir=sub) uses its parent's selected workspace.
+ */
 export async function readLocalSettings(dir: string): Promise<LocalSettings> {
-  const path = join(dir, SETTINGS_DIR, SETTINGS_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch {
-    return {};
+  for (let current = resolve(dir); ; current = dirname(current)) {
+    const path = join(current, SETTINGS_DIR, SETTINGS_FILE);
+    const text = await readFile(path, "utf8").catch(() => undefined);
+    if (text !== undefined) return parseOrThrow(settingsSchema, JSON.parse(text), path);
+    if (dirname(current) === current) return {};
   }
-  return parseOrThrow(settingsSchema, JSON.parse(text), path);
 }
 
 export async function writeLocalSettings(dir: string, settings: LocalSettings): Promise<void> {

@@ -1,5 +1,4 @@
 import { stringify } from "yaml";
-import type { KubeObject } from "../kube/client.js";
 import { installManifests, type InstallOptions } from "./manifests.js";
 import { runCrd, workspaceCrd } from "../api/crd.js";
 
@@ -15,6 +14,6 @@ export function deployFiles(options: Partial<InstallOptions> = {}): Record<strin
   return {
     "deploy/crds/ktf.dev_workspaces.yaml": GENERATED_HEADER + toYaml([workspaceCrd()]),
     "deploy/crds/ktf.dev_runs.yaml": GENERATED_HEADER + toYaml([runCrd()]),
-    "deploy/install.yaml": GENERATED_HEADER + toYaml(installManifests(options) as KubeObject[]),
+    "deploy/install.yaml": GENERATED_HEADER + toYaml(installManifests(options)),
   };
 }

@@ -86,7 +86,7 @@ async function readOnce(client: KubeClient, t: LogTarget, cursor: LogCursor, onL
     if (deliver) onLine(text);
   };
   try {
-    for await (const chunk of stream) for (const raw of lines.push(chunk as Buffer)) deliver(raw);
+    for await (const chunk of stream) for (const raw of lines.push(chunk)) deliver(raw);
   } catch (err) {
     if (!signal.aborted) throw err;
   }

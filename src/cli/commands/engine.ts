@@ -88,7 +88,10 @@ export function exitCodeOf(t: Terminal, run: Run): number {
   return status?.phase === "Succeeded" ? 0 : 1;
 }
 
-/** `apply` without -auto-approve: plan, show it, ask, then apply exactly that plan. */
+/**
+ * `apply` without -auto-approve: plan, show it, ask, then apply exactly that plan. Like
+ * terraform, the answer is read from stdin whether or not it is a terminal.
+ */
 async function planThenApply(
   t: Terminal,
   session: Session,
@@ -96,9 +99,6 @@ async function planThenApply(
   planArgs: string[],
   detach?: boolean,
 ): Promise<number> {
-  if (!t.stdin.isTTY) {
-    throw new UsageError("apply needs a confirmation and there is no terminal to ask on: pass -auto-approve, or plan with -out and apply with -plan=<run>");
-  }
   const plan = await createRun(session.client, { ...base, command: "plan", args: planArgs, savePlan: true });
   const code = await stream(t, session, plan, detach);
   if (code !== 0 || detach) return code;

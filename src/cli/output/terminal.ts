@@ -9,6 +9,7 @@ export interface Terminal {
   cwd: string;
 }
 
+// eslint-disable-next-line no-control-regex -- matching the escape character is the point
 const ANSI = /\u001b\[[0-9;]*[A-Za-z]/g;
 
 export function stripAnsi(text: string): string {

@@ -1,0 +1,68 @@
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { runSchema, type Run } from "../../src/api/run.js";
+import { connectToCluster } from "../../src/kube/connect.js";
+import type { HttpKubeClient } from "../../src/kube/http-client.js";
+import { RESOURCES } from "../../src/kube/resources.js";
+import { harness, ktf, testNamespace, type KtfResult } from "./cluster.js";
+
+/** A configuration directory with these files, removed by `remove`. */
+export async function configDir(files: Record<string, string | Buffer>): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "ktf-e2e-"));
+  for (const [path, content] of Object.entries(files)) {
+    await mkdir(dirname(join(dir, path)), { recursive: true });
+    await writeFile(join(dir, path), content);
+  }
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * A test's own world: a namespace, a configuration directory and a workspace selected for
+ * it, and the CLI bound to both. `cleanup` removes all of it.
+ */
+export async function workspaceFixture(prefix: string, files: Record<string, string | Buffer>, newArgs: string[] = []) {
+  const ns = await testNamespace(prefix);
+  const cfg = await configDir(files);
+  const client: HttpKubeClient = connectToCluster({ kubeconfig: harness().kubeconfig }).client;
+  const run = (args: string[], options: { input?: string; kubeconfig?: string; onStdout?: (s: string) => void } = {}): Promise<KtfResult> =>
+    ktf(args, { cwd: cfg.dir, ...options });
+  const created = await run(["workspace", "new", "main", "-n", ns.name, ...newArgs]);
+  if (created.code !== 0) throw new Error(`workspace new failed: ${created.stderr}`);
+  return {
+    ns: ns.name,
+    dir: cfg.dir,
+    client,
+    ktf: run,
+    async runs(): Promise<Run[]> {
+      const list = await client.list(RESOURCES.Run, ns.name);
+      return list.items.map((r) => runSchema.parse(r)).sort((a, b) => (a.metadata.creationTimestamp ?? "").localeCompare(b.metadata.creationTimestamp ?? ""));
+    },
+    async cleanup() {
+      client.close();
+      await cfg.remove();
+      await ns.remove();
+    },
+  };
+}
+
+/** The name of the run a ktf invocation created, from its first note. */
+export function runNameIn(result: KtfResult): string {
+  const m = /ktf: run (\S+) \(workspace/.exec(result.stderr);
+  if (!m?.[1]) throw new Error(`no run in the output:\n${result.stderr}`);
+  return m[1];
+}
+
+export const HELLO = `
+variable "greeting" {
+  type    = string
+  default = "hello"
+}
+resource "terraform_data" "server" {
+  count = 2
+  input = "\${var.greeting}-server-\${count.index}"
+}
+output "servers" {
+  value = terraform_data.server[*].output
+}
+`;
