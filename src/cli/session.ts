@@ -3,7 +3,7 @@ import type { KubeClient } from "../kube/client.js";
 import { connectToCluster } from "../kube/connect.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { KtfOptions } from "./engine-args.js";
-import { readLocalSettings } from "./local-settings.js";
+import { readLocalSettings, type LocalSettings } from "./local-settings.js";
 import type { Terminal } from "./output/terminal.js";
 
 /** A CLI invocation's view of the cluster. */
@@ -21,7 +21,7 @@ export interface Session {
  * -n), falling back to what `ktf workspace select` remembered for the directory.
  */
 export async function connect(t: Terminal, options: KtfOptions, dir: string): Promise<Session> {
-  const settings = await readLocalSettings(dir);
+  const settings = await settingsFor(t, dir);
   const cluster = connectToCluster({
     kubeconfig: options.kubeconfig ?? t.env.KUBECONFIG,
     context: options.context ?? settings.context,
@@ -32,8 +32,8 @@ export async function connect(t: Terminal, options: KtfOptions, dir: string): Pr
 }
 
 /** The workspace a command acts on: --workspace, else the one selected for the directory. */
-export async function requireWorkspace(session: Session, flag: string | undefined, dir: string): Promise<string> {
-  const name = flag ?? (await readLocalSettings(dir)).workspace;
+export async function requireWorkspace(t: Terminal, session: Session, flag: string | undefined, dir: string): Promise<string> {
+  const name = flag ?? (await settingsFor(t, dir)).workspace;
   if (!name) {
     throw new UsageError("no workspace selected for this directory: run `ktf workspace select NAME` (or `ktf workspace new NAME`), or pass --workspace NAME");
   }
@@ -42,4 +42,10 @@ export async function requireWorkspace(session: Session, flag: string | undefine
     throw new UsageError(`workspace ${name} does not exist in namespace ${session.namespace}: create it with \`ktf workspace new ${name}\`, or pick another with -n/--namespace`);
   }
   return name;
+}
+
+/** The settings of the configuration directory, else of where ktf was started. */
+async function settingsFor(t: Terminal, dir: string): Promise<LocalSettings> {
+  const own = await readLocalSettings(dir);
+  return Object.keys(own).length ? own : readLocalSettings(t.cwd);
 }

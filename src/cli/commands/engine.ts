@@ -21,7 +21,7 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   const { options, engineArgs } = splitEngineArgs(words);
   const dir = resolve(t.cwd, options.chdir ?? ".");
   const session = await connect(t, options, dir);
-  const workspace = await requireWorkspace(session, options.workspace, dir);
+  const workspace = await requireWorkspace(t, session, options.workspace, dir);
   const base = { namespace: session.namespace, workspace, annotations: session.runAnnotations };
 
   if ((command === "apply" || command === "destroy") && !hasFlag(engineArgs, "auto-approve")) {

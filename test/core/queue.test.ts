@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../harness/cluster.js";
+import { runNameIn, workspaceFixture } from "../harness/workspace.js";
+
+const SLOW = `
+variable "tag" {
+  type = string
+}
+variable "seconds" {
+  type    = number
+  default = 4
+}
+resource "terraform_data" "slow" {
+  # A new tag replaces the resource, so that its provisioner runs (and takes time) each apply.
+  triggers_replace = var.tag
+  provisioner "local-exec" {
+    command = "sleep \${var.seconds}"
+  }
+}
+`;
+
+describe("runs that change state", () => {
+  let w: Awaited<ReturnType<typeof workspaceFixture>>;
+  beforeAll(async () => {
+    w = await workspaceFixture("queue", { "main.tf": SLOW });
+  });
+  afterAll(async () => {
+    await w.cleanup();
+  });
+
+  it("run one at a time per workspace, in the order they were created, and all complete", async () => {
+    const first = w.ktf(["apply", "-auto-approve", "-var", "tag=a"]);
+    // The second is created while the first holds the workspace.
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = w.ktf(["apply", "-auto-approve", "-var", "tag=b"]);
+    const [a, b] = await Promise.all([first, second]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    expect(a.stdout).toContain("Apply complete! Resources: 1 added, 0 changed, 0 destroyed.");
+    expect(b.stdout).toContain("Apply complete! Resources: 1 added, 0 changed, 1 destroyed.");
+    expect(b.stderr).toContain(`waiting for run ${runNameIn(a)}`);
+
+    const runs = await w.runs();
+    const runA = runs.find((r) => r.metadata.name === runNameIn(a));
+    const runB = runs.find((r) => r.metadata.name === runNameIn(b));
+    expect(Date.parse(runB?.status?.startTime ?? "")).toBeGreaterThanOrEqual(Date.parse(runA?.status?.completionTime ?? "x"));
+  });
+
+  it("lets read-only commands through while the workspace is busy", async () => {
+    const apply = w.ktf(["apply", "-auto-approve", "-var", "tag=c", "-var", "seconds=30"]);
+    const busy = await waitFor(async () => (await w.runs()).find((r) => r.spec.args.includes("tag=c") && r.status?.phase === "Running"), 120_000, "the apply to run");
+    const validate = await w.ktf(["validate"]);
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toContain("Success! The configuration is valid.");
+    expect(validate.stderr).not.toContain("waiting for run");
+    // It went through while the apply still held the workspace.
+    const still = (await w.runs()).find((r) => r.metadata.name === busy.metadata.name);
+    expect(still?.status?.phase).toBe("Running");
+    expect((await apply).code).toBe(0);
+  });
+});
