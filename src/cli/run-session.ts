@@ -4,7 +4,7 @@ import type { EngineCommand } from "../api/commands.js";
 import { runSchema, type ArchiveRef, type Run } from "../api/run.js";
 import { chunkCount, chunkObjects } from "../archive/chunks.js";
 import type { PackedConfiguration } from "../archive/pack.js";
-import { KtfError } from "../errors.js";
+import { ApiError, ConnectionError, KtfError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import { followPodLog } from "../kube/log-follower.js";
@@ -124,38 +124,66 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
   }
 }
 
-const POLL_MS = 500;
 const SILENT_WAIT_MS = 5000;
 
-async function getRun(client: KubeClient, ns: string, name: string): Promise<Run> {
-  const raw = await client.get(RESOURCES.Run, ns, name);
-  if (!raw) throw new KtfError(`run ${name} was deleted`);
-  return runSchema.parse(raw);
+/**
+ * Watches one run until `done` says so (or the signal aborts) and returns it as it was
+ * then. `onChange` sees every version on the way.
+ */
+async function watchRun(client: KubeClient, ns: string, name: string, done: (run: Run) => boolean, signal: AbortSignal, onChange?: (run: Run) => void): Promise<Run> {
+  for (;;) {
+    const raw = await client.get(RESOURCES.Run, ns, name);
+    if (!raw) throw new KtfError(`run ${name} was deleted`);
+    let run = runSchema.parse(raw);
+    onChange?.(run);
+    if (done(run) || signal.aborted) return run;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      await client.watch(
+        RESOURCES.Run,
+        ns,
+        { fieldSelector: `metadata.name=${name}`, resourceVersion: run.metadata.resourceVersion, timeoutSeconds: 60 },
+        (event) => {
+          if (event.type === "BOOKMARK") return;
+          if (event.type === "DELETED") return stop.abort();
+          run = runSchema.parse(event.object);
+          onChange?.(run);
+          if (done(run)) stop.abort();
+        },
+        stop.signal,
+      );
+    } catch (err) {
+      // A gone resourceVersion or a dropped watch: read the run again and go on watching.
+      if (!(err instanceof ApiError) && !(err instanceof ConnectionError)) throw err;
+      await sleep(200, signal);
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    if (done(run) || signal.aborted) return run;
+  }
 }
 
-/** Polls until the run has a pod (or ended without one), saying why it waits when that changes. */
-async function waitForPod(client: KubeClient, t: Terminal, ns: string, name: string, signal: AbortSignal): Promise<Run> {
+/** Until the run has a pod (or ended without one), saying why it waits when that changes. */
+function waitForPod(client: KubeClient, t: Terminal, ns: string, name: string, signal: AbortSignal): Promise<Run> {
   let said = "";
   const since = Date.now();
-  for (;;) {
-    const run = await getRun(client, ns, name);
-    if (run.status?.podName || isFinished(run) || signal.aborted) return run;
+  const timer = setTimeout(() => note(t, `ktf: run ${name}: waiting for the operator to pick the run up`), SILENT_WAIT_MS);
+  const describe = (run: Run) => {
     const queued = run.status?.conditions?.find((c) => c.type === "Queued" && c.status === "True");
     // A run that starts at once needs no comment; one that waits says for what.
-    const why = queued?.message ?? (Date.now() - since > SILENT_WAIT_MS ? "waiting for the operator to pick the run up" : "");
-    if (why && why !== said) note(t, `ktf: run ${name}: ${why}`);
-    said = why || said;
-    await sleep(POLL_MS, signal);
-  }
+    if (queued && queued.message !== said && (queued.reason !== "WaitingForArchive" || Date.now() - since > SILENT_WAIT_MS)) {
+      clearTimeout(timer);
+      note(t, `ktf: run ${name}: ${queued.message}`);
+      said = queued.message;
+    }
+  };
+  return watchRun(client, ns, name, (run) => Boolean(run.status?.podName) || isFinished(run), signal, describe).finally(() => clearTimeout(timer));
 }
 
-async function waitForEnd(client: KubeClient, ns: string, name: string, signal: AbortSignal): Promise<Run> {
-  for (;;) {
-    const run = await getRun(client, ns, name);
-    if (isFinished(run)) return run;
-    if (signal.aborted) return run;
-    await sleep(POLL_MS, signal);
-  }
+function waitForEnd(client: KubeClient, ns: string, name: string, signal: AbortSignal): Promise<Run> {
+  return watchRun(client, ns, name, isFinished, signal);
 }
 
 function interruptHandler(client: KubeClient, t: Terminal, run: Run, detach: () => void): () => void {

@@ -1,6 +1,5 @@
 import http from "node:http";
 import https from "node:https";
-import type { KubeConfig } from "@kubernetes/client-node";
 import { FIELD_MANAGER } from "../api/group.js";
 import { ApiError, ConnectionError } from "../errors.js";
 import type {
@@ -17,6 +16,7 @@ import type {
 } from "./client.js";
 import { resourceFor, type ResourceType } from "./resources.js";
 import { JsonLineSplitter } from "./json-lines.js";
+import type { ClusterCredentials } from "./kubeconfig.js";
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -75,37 +75,42 @@ function connectionError(server: string, err: NodeJS.ErrnoException): Connection
  */
 export class HttpKubeClient implements KubeClient {
   private readonly server: URL;
-  private agent?: http.Agent;
+  private readonly agent: http.Agent;
 
   constructor(
-    private readonly kc: KubeConfig,
+    private readonly credentials: ClusterCredentials,
     readonly defaultNamespace: string,
   ) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new ConnectionError("the kubeconfig has no current cluster");
-    this.server = new URL(cluster.server);
+    this.server = new URL(credentials.server);
+    this.agent =
+      this.server.protocol === "https:"
+        ? new https.Agent({
+            keepAlive: true,
+            ca: credentials.ca,
+            cert: credentials.cert,
+            key: credentials.key,
+            rejectUnauthorized: !credentials.insecure,
+            servername: credentials.servername,
+          })
+        : new http.Agent({ keepAlive: true });
   }
 
   get serverUrl(): string {
     return this.server.origin;
   }
 
-  /** Request options with fresh credentials (tokens rotate) on a shared agent. */
+  /** Request options with fresh credentials (tokens rotate) on the shared agent. */
   private async options(method: string, path: string, headers: Record<string, string>): Promise<https.RequestOptions> {
-    const opts: https.RequestOptions = { method, headers: { ...headers } };
-    await this.kc.applyToHTTPSOptions(opts);
+    const authorization = await this.credentials.authorization();
     const isHttps = this.server.protocol === "https:";
-    this.agent ??= isHttps
-      ? new https.Agent({ keepAlive: true, ca: opts.ca, cert: opts.cert, key: opts.key, rejectUnauthorized: opts.rejectUnauthorized, servername: opts.servername })
-      : new http.Agent({ keepAlive: true });
-    const basePath = this.server.pathname.replace(/\/$/, "");
     return {
-      ...opts,
+      method,
+      headers: { ...headers, ...(authorization ? { Authorization: authorization } : {}) },
       agent: this.agent,
       protocol: this.server.protocol,
       hostname: this.server.hostname.replace(/^\[|\]$/g, ""),
       port: this.server.port || (isHttps ? 443 : 80),
-      path: basePath + path,
+      path: this.server.pathname.replace(/\/$/, "") + path,
     };
   }
 
@@ -263,6 +268,6 @@ export class HttpKubeClient implements KubeClient {
 
   /** Closes idle keep-alive connections so that a CLI process can exit at once. */
   close(): void {
-    this.agent?.destroy();
+    this.agent.destroy();
   }
 }

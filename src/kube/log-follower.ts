@@ -18,7 +18,7 @@ interface PodWithStatus extends KubeObject {
   status?: { phase?: string; containerStatuses?: { name: string; state?: ContainerState }[] };
 }
 
-const POLL_MS = 500;
+const POLL_MS = 200;
 /** Consecutive failed reads (about half a minute) before giving up. */
 const MAX_FAILURES = 10;
 
