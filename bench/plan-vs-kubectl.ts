@@ -82,7 +82,7 @@ try {
   for (let i = 0; i < rounds; i++) {
     const name = `latency-${i}`;
     const t0 = performance.now();
-    await client.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Run", metadata: { name, namespace: ns }, spec: { workspace: "bench", command: "version" } } as KubeObject);
+    await client.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Run", metadata: { name, namespace: ns }, spec: { workspace: "bench", command: "version" } });
     for (;;) {
       if (await client.get(RESOURCES.Pod, ns, name)) break;
       await new Promise((r) => setTimeout(r, 5));
