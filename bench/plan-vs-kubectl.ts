@@ -10,7 +10,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectToCluster } from "../src/kube/connect.js";
 import { RESOURCES } from "../src/kube/resources.js";
-import type { KubeObject } from "../src/kube/client.js";
 
 const root = join(new URL("..", import.meta.url).pathname);
 const rounds = Number(process.argv[2] ?? 5);
