@@ -54,6 +54,25 @@ export const workspaceSpecSchema = z.object({
   variables: z.array(variableSchema).default([]).describe("Terraform input variables."),
   env: z.array(envVarSchema).default([]).describe("Environment variables for the engine (provider credentials, TF_LOG ...)."),
   serviceAccountName: objectName.optional().describe("The ServiceAccount runs execute as; ktf creates one when unset."),
+  identity: z
+    .object({
+      serviceAccountAnnotations: z
+        .record(z.string(), z.string())
+        .optional()
+        .describe("Set on the ServiceAccount ktf creates: workload identity (iam.gke.io/gcp-service-account, eks.amazonaws.com/role-arn)."),
+      tokens: z
+        .array(
+          z.object({
+            audience: z.string().min(1),
+            path: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "expected a lowercase name such as aws" }),
+            expirationSeconds: z.number().int().min(600).default(3600),
+          }),
+        )
+        .default([])
+        .describe("Projected ServiceAccount tokens for the engine, at /var/run/secrets/ktf/tokens/<path>/token (a cloud's STS audience)."),
+    })
+    .prefault({})
+    .describe("Credential-free access to clouds through the run's ServiceAccount."),
   cache: z
     .object({ size: quantity, storageClassName: z.string().optional() })
     .optional()

@@ -10,12 +10,16 @@ const code = await main(
   {
     operator: async (args) => (await import("../operator/main.js")).runOperator(args, process.env),
     runner: async () => {
-      const [{ runRunner }, { connectToCluster }, { createLogger }] = await Promise.all([
-        import("../runner/main.js"),
+      const [{ runRunner }, { createLogger }] = await Promise.all([import("../runner/main.js"), import("../log.js")]);
+      return runRunner({ env: process.env, log: createLogger({ name: "runner" }) });
+    },
+    stateServer: async () => {
+      const [{ runStateSidecar }, { connectToCluster }, { createLogger }] = await Promise.all([
+        import("../runner/state-sidecar.js"),
         import("../kube/connect.js"),
         import("../log.js"),
       ]);
-      return runRunner({ env: process.env, client: () => connectToCluster({}).client, log: createLogger({ name: "runner" }) });
+      return runStateSidecar({ env: process.env, client: connectToCluster({}).client, log: createLogger({ name: "state" }) });
     },
   },
 );

@@ -110,6 +110,7 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .helpOption(false)
     .action(() => undefined);
   program.command("runner").description("Run one run inside its pod (what run pods run)").action(() => undefined);
+  program.command("state-server").description("Serve a run's state to its engine (the run pod's sidecar)").action(() => undefined);
 
   for (const command of ENGINE_COMMANDS) {
     const help = ENGINE_HELP[command];
@@ -127,7 +128,7 @@ function wantsHelp(words: readonly string[]): boolean {
  * The CLI: parses, dispatches, and turns every error into one line that says what went
  * wrong and what to do. Returns the exit code; only the bin script exits.
  */
-export async function main(argv: readonly string[], t: Terminal, services: { operator: (args: string[]) => Promise<number>; runner: () => Promise<number> }): Promise<number> {
+export async function main(argv: readonly string[], t: Terminal, services: { operator: (args: string[]) => Promise<number>; runner: () => Promise<number>; stateServer: () => Promise<number> }): Promise<number> {
   let exitCode = 0;
   const [first, ...rest] = argv;
   try {
@@ -136,6 +137,7 @@ export async function main(argv: readonly string[], t: Terminal, services: { ope
     }
     if (first === "operator" && !wantsHelp(rest)) return await services.operator(rest);
     if (first === "runner") return await services.runner();
+    if (first === "state-server") return await services.stateServer();
     await buildProgram(t, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
     return exitCode;
   } catch (err) {

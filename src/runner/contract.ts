@@ -42,6 +42,12 @@ export const ENV = {
   hclVariablePrefix: "KTF_HCL_VAR_",
 } as const;
 
+/** Where the state sidecar serves the engine's http backend, on the pod's loopback. */
+export const STATE_PORT = 8471;
+
+/** Projected tokens for workload identity are mounted under here, one directory each. */
+export const TOKENS_DIR = "/var/run/secrets/ktf/tokens";
+
 /** What the runner reports when it ends (kept well under the kubelet's 4 KiB limit). */
 export const runnerResultSchema = z.object({
   exitCode: z.number().int(),

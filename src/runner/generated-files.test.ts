@@ -1,12 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { backendOverride, hclVariables } from "./generated-files.js";
+import { backendOverride, hclString, hclVariables } from "./generated-files.js";
 
 describe("backendOverride", () => {
+  it("points the engine's http backend at the state sidecar", () => {
+    const text = backendOverride({ port: 8471 });
+    expect(text).toContain('backend "http"');
+    expect(text).toContain('address        = "http://127.0.0.1:8471/state"');
+    expect(text).toContain('lock_address   = "http://127.0.0.1:8471/lock"');
+  });
+});
+
+describe("hclString", () => {
   it("quotes values so that they cannot break out of the string", () => {
-    const text = backendOverride({ namespace: "team-a", secretSuffix: 'x"${y}' });
-    expect(text).toContain('secret_suffix     = "x\\"$${y}"');
-    expect(text).toContain('namespace         = "team-a"');
-    expect(text).toContain("in_cluster_config = true");
+    expect(hclString('x"${y}%{z}')).toBe('"x\\"$${y}%%{z}"');
   });
 });
 

@@ -5,22 +5,24 @@
 export const BACKEND_FILE = "zz_ktf_backend_override.tf";
 export const HCL_VARIABLES_FILE = "zz_ktf_variables.auto.tfvars";
 
-function hclString(value: string): string {
+export function hclString(value: string): string {
   return JSON.stringify(value).replace(/\$\{/g, () => "$${").replace(/%\{/g, () => "%%{");
 }
 
 /**
- * The built-in state backend: the engine's `kubernetes` backend, with the state Secret
- * and lock Lease in the workspace's namespace, reached with the pod's ServiceAccount.
+ * The built-in state backend: the engine's `http` backend, served on the pod's loopback
+ * by the state sidecar, which keeps the state in a Secret and the lock in a Lease of the
+ * workspace's namespace.
  */
-export function backendOverride(o: { namespace: string; secretSuffix: string }): string {
+export function backendOverride(o: { port: number }): string {
+  const base = `http://127.0.0.1:${o.port}`;
   return [
-    "# Written by ktf: state lives in the workspace's namespace.",
+    "# Written by ktf: the workspace's state, through the run's state sidecar.",
     "terraform {",
-    '  backend "kubernetes" {',
-    `    secret_suffix     = ${hclString(o.secretSuffix)}`,
-    `    namespace         = ${hclString(o.namespace)}`,
-    "    in_cluster_config = true",
+    '  backend "http" {',
+    `    address        = ${hclString(`${base}/state`)}`,
+    `    lock_address   = ${hclString(`${base}/lock`)}`,
+    `    unlock_address = ${hclString(`${base}/lock`)}`,
     "  }",
     "}",
     "",

@@ -1,22 +1,22 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import { assembleChunks, chunkObjects } from "../archive/chunks.js";
+import { assembleChunks } from "../archive/chunks.js";
 import { unpackArchive } from "../archive/unpack.js";
 import { parseOrThrow } from "../api/validate.js";
 import { errorMessage, KtfError } from "../errors.js";
-import type { KubeClient } from "../kube/client.js";
+import { PLAN_PATH } from "../state/http-backend.js";
 import type { Logger } from "../log.js";
-import { ENV, MOUNTS, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
+import { ENV, MOUNTS, STATE_PORT, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
 import { engineOutput, engineResult, engineVersion, startEngine, type EngineProcess } from "./engine.js";
 import { BACKEND_FILE, HCL_VARIABLES_FILE, backendOverride, hclVariables } from "./generated-files.js";
 import { summarizePlan } from "./plan-summary.js";
 
 export interface RunnerOptions {
   env: NodeJS.ProcessEnv;
-  /** For saving plans; created lazily because most runs never need it. */
-  client: () => KubeClient;
   log: Logger;
+  /** The state sidecar, on the pod's loopback. */
+  stateUrl?: string;
   mounts?: typeof MOUNTS;
   /** Where the kubelet reads the container's result from. */
   terminationLog?: string;
@@ -75,7 +75,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
       throw new KtfError(`the workspace asks for ${binary} ${job.engineVersion} but this run image has ${actual}; set spec.image to an image with that version`);
     }
   }
-  await writeFile(join(cwd, BACKEND_FILE), backendOverride({ namespace: job.namespace, secretSuffix: job.stateSecretSuffix }));
+  await writeFile(join(cwd, BACKEND_FILE), backendOverride({ port: STATE_PORT }));
   const hcl = Object.fromEntries(job.hclVariables.map((name) => [name, o.env[`${ENV.hclVariablePrefix}${name}`] ?? ""]));
   if (job.hclVariables.length) await writeFile(join(cwd, HCL_VARIABLES_FILE), hclVariables(hcl), { mode: 0o600 });
 
@@ -101,7 +101,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   const exitCode = await run(commandLine(job, planPath));
   const planned = job.command === "plan" && job.savePlanAs && (exitCode === 0 || exitCode === 2);
   if (!planned) return { exitCode };
-  return { exitCode, plan: await savePlan(job, o, planPath, { cwd, env, binary }) };
+  return { exitCode, plan: await savePlan(o, job.savePlanAs ?? "", planPath, { cwd, env, binary }) };
 }
 
 /** The engine's arguments: the user's, untouched, plus the saved plan ktf manages. */
@@ -112,27 +112,20 @@ function commandLine(job: RunnerJob, planPath: string): string[] {
   return args;
 }
 
+/** Hands the plan file to the state sidecar, which keeps it as the run's Secrets. */
 async function savePlan(
-  job: RunnerJob,
   o: RunnerOptions,
+  secretName: string,
   planPath: string,
   engine: { cwd: string; env: NodeJS.ProcessEnv; binary: string },
 ): Promise<NonNullable<RunnerResult["plan"]>> {
   const bytes = await readFile(planPath);
   const summary = summarizePlan(JSON.parse(await engineOutput(engine.binary, ["show", "-json", planPath], engine)) as object);
-  const name = job.savePlanAs ?? "";
-  const secrets = chunkObjects("Secret", {
-    namespace: job.namespace,
-    name,
-    bytes,
-    owner: { apiVersion: "ktf.dev/v1alpha1", kind: "Run", name: job.run, uid: job.runUid },
-    labels: { "ktf.dev/plan-of": job.run },
-  });
-  const client = o.client();
-  for (const secret of secrets) await client.create(secret);
+  const res = await fetch(`${o.stateUrl ?? `http://127.0.0.1:${STATE_PORT}`}${PLAN_PATH}`, { method: "POST", body: bytes });
+  if (!res.ok) throw new KtfError(`the state sidecar could not save the plan: ${res.status} ${await res.text()}`);
+  const { chunks } = (await res.json()) as { chunks: number };
   const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  o.log.info({ secret: name, chunks: secrets.length, size: bytes.length }, "Saved the plan");
-  return { ...summary, secretName: name, digest, size: bytes.length, chunks: secrets.length };
+  return { ...summary, secretName, digest, size: bytes.length, chunks };
 }
 
 /** The runner's own variables stay out of the engine's environment. */

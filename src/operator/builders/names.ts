@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { stateLeaseName, stateSecretName } from "../../state/state-store.js";
 
 const MAX_NAME = 253;
 const MAX_LABEL = 63;
@@ -30,8 +31,8 @@ export const names = {
   outputsSecret: (ws: string) => fit(`${ws}-outputs`, MAX_NAME),
   /** The prefix of the Secrets holding a run's saved plan. */
   planSecret: (run: string) => fit(`${run}-plan`, MAX_NAME - 4),
-  /** The engine's kubernetes backend: Secret tfstate-<engine workspace>-<suffix>, Lease lock-<that>. */
+  /** The state Secret and lock Lease, named as the engines' kubernetes backend names them. */
   stateSuffix: (ws: string) => ws,
-  stateSecret: (ws: string) => `tfstate-default-${ws}`,
-  stateLease: (ws: string) => `lock-tfstate-default-${ws}`,
+  stateSecret: (ws: string) => stateSecretName(ws),
+  stateLease: (ws: string) => stateLeaseName(ws),
 } as const;

@@ -3,7 +3,7 @@ import { LABELS } from "../../api/group.js";
 import type { Run } from "../../api/run.js";
 import type { EnvVar, Variable, Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
-import { ENV, MOUNTS, type RunnerJob } from "../../runner/contract.js";
+import { ENV, MOUNTS, STATE_PORT, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
 import { chunkVolumeSources } from "../../archive/chunks.js";
 import { labelValue, names } from "./names.js";
 import { ownerReference } from "./owner.js";
@@ -77,6 +77,21 @@ export function runnerJob(input: RunPodInput): RunnerJob {
   };
 }
 
+/** The run's ServiceAccount token, for the state sidecar only (the engine gets none). */
+function apiAccessVolume() {
+  return {
+    name: "kube-api-access",
+    projected: {
+      defaultMode: 0o440,
+      sources: [
+        { serviceAccountToken: { path: "token", expirationSeconds: 3607 } },
+        { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+        { downwardAPI: { items: [{ path: "namespace", fieldRef: { apiVersion: "v1", fieldPath: "metadata.namespace" } }] } },
+      ],
+    },
+  };
+}
+
 function volumes(input: RunPodInput) {
   const { run, workspace: ws, planRun } = input;
   const archive = planRun?.spec.archive ?? run.spec.archive;
@@ -87,6 +102,7 @@ function volumes(input: RunPodInput) {
     ws.spec.cache
       ? { name: "cache", persistentVolumeClaim: { claimName: names.cacheClaim(ws.metadata.name ?? "") } }
       : { name: "cache", emptyDir: {} },
+    apiAccessVolume(),
   ];
   const mounts: Record<string, unknown>[] = [
     { name: "work", mountPath: MOUNTS.work },
@@ -101,7 +117,45 @@ function volumes(input: RunPodInput) {
     list.push({ name: "plan", projected: { sources: chunkVolumeSources("secret", plan.secretName, plan.chunks) } });
     mounts.push({ name: "plan", mountPath: MOUNTS.plan, readOnly: true });
   }
+  for (const token of ws.spec.identity.tokens) {
+    const name = `token-${token.path}`;
+    list.push({ name, projected: { sources: [{ serviceAccountToken: { audience: token.audience, expirationSeconds: token.expirationSeconds, path: "token" } }] } });
+    mounts.push({ name, mountPath: `${TOKENS_DIR}/${token.path}`, readOnly: true });
+  }
   return { volumes: list, mounts };
+}
+
+const healthCheck = `require("http").get("http://127.0.0.1:${STATE_PORT}/healthz", (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on("error", () => process.exit(1))`;
+
+const RESTRICTED_CONTAINER = {
+  allowPrivilegeEscalation: false,
+  readOnlyRootFilesystem: true,
+  capabilities: { drop: ["ALL"] },
+};
+
+/**
+ * The state sidecar (a native sidecar: it starts first, is ready before the engine starts,
+ * and is stopped once the engine's container ends). It alone mounts the run's
+ * ServiceAccount token.
+ */
+function stateSidecar(image: string, job: RunnerJob) {
+  return {
+    name: "state",
+    image,
+    imagePullPolicy: "IfNotPresent",
+    restartPolicy: "Always",
+    args: ["state-server"],
+    env: [{ name: ENV.job, value: JSON.stringify(job) }],
+    // The server listens on the pod's loopback only (no other pod may reach the state), so
+    // the kubelet cannot probe it over the network: the probe runs inside the container.
+    startupProbe: { exec: { command: ["node", "-e", healthCheck] }, periodSeconds: 1, failureThreshold: 60 },
+    volumeMounts: [
+      { name: "kube-api-access", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
+      { name: "tmp", mountPath: MOUNTS.tmp },
+    ],
+    resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "256Mi" } },
+    securityContext: RESTRICTED_CONTAINER,
+  };
 }
 
 /** The pod that executes a run: restricted pod security, owned by the run. */
@@ -109,6 +163,8 @@ export function podForRun(input: RunPodInput): KubeObject {
   const { run, workspace: ws } = input;
   const runName = run.metadata.name ?? "";
   const wsName = ws.metadata.name ?? "";
+  const image = ws.spec.image ?? input.image;
+  const job = runnerJob(input);
   const { volumes: vols, mounts } = volumes(input);
   return {
     apiVersion: "v1",
@@ -127,6 +183,9 @@ export function podForRun(input: RunPodInput): KubeObject {
     spec: {
       restartPolicy: "Never",
       serviceAccountName: input.serviceAccountName,
+      // The token is mounted into the state sidecar alone: code the configuration runs
+      // (provisioners, external data sources) cannot reach the Kubernetes API.
+      automountServiceAccountToken: false,
       enableServiceLinks: false,
       terminationGracePeriodSeconds: GRACE_SECONDS,
       securityContext: {
@@ -138,23 +197,20 @@ export function podForRun(input: RunPodInput): KubeObject {
       },
       ...(ws.spec.nodeSelector ? { nodeSelector: ws.spec.nodeSelector } : {}),
       ...(ws.spec.tolerations ? { tolerations: ws.spec.tolerations } : {}),
+      initContainers: [stateSidecar(image, job)],
       containers: [
         {
           name: "runner",
-          image: ws.spec.image ?? input.image,
+          image,
           imagePullPolicy: "IfNotPresent",
           args: ["runner"],
           workingDir: MOUNTS.work,
-          env: runEnv(ws, runnerJob(input)),
+          env: runEnv(ws, job),
           volumeMounts: mounts,
           ...(ws.spec.resources ? { resources: ws.spec.resources } : {}),
           ...(run.spec.interactive ? { stdin: true, stdinOnce: true, tty: true } : {}),
           terminationMessagePolicy: "File",
-          securityContext: {
-            allowPrivilegeEscalation: false,
-            readOnlyRootFilesystem: true,
-            capabilities: { drop: ["ALL"] },
-          },
+          securityContext: RESTRICTED_CONTAINER,
         },
       ],
       volumes: vols,

@@ -15,13 +15,18 @@ function meta(ws: Workspace, name: string) {
 
 /** The ServiceAccount a workspace's runs use unless the workspace names its own. */
 export function runnerServiceAccount(ws: Workspace): KubeObject {
-  return { apiVersion: "v1", kind: "ServiceAccount", metadata: meta(ws, names.runnerServiceAccount(ws.metadata.name ?? "")) };
+  const annotations = ws.spec.identity.serviceAccountAnnotations;
+  return {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { ...meta(ws, names.runnerServiceAccount(ws.metadata.name ?? "")), ...(annotations ? { annotations } : {}) },
+  };
 }
 
 /**
- * What a run may do in the cluster: read and write its workspace's state Secret and lock
- * Lease (the engine's kubernetes backend), and save its plan as Secrets. Creating and
- * listing cannot be limited by name in RBAC; everything else is.
+ * What a run may do in the cluster, through its state sidecar: read and write its own
+ * workspace's state Secret and lock Lease, and save its plan as Secrets. Creating cannot be
+ * limited by name in RBAC; everything else is, and nothing may be listed.
  */
 export function runnerRole(ws: Workspace): KubeObject {
   const wsName = ws.metadata.name ?? "";
@@ -30,9 +35,9 @@ export function runnerRole(ws: Workspace): KubeObject {
     kind: "Role",
     metadata: meta(ws, names.runnerRole(wsName)),
     rules: [
-      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "patch", "delete"], resourceNames: [names.stateSecret(wsName)] },
-      { apiGroups: [""], resources: ["secrets"], verbs: ["create", "list"] },
-      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "update", "patch", "delete"], resourceNames: [names.stateLease(wsName)] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "delete"], resourceNames: [names.stateSecret(wsName)] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "update"], resourceNames: [names.stateLease(wsName)] },
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
     ],
   };

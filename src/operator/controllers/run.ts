@@ -9,6 +9,7 @@ import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
 import { runnerResultSchema, type RunnerResult } from "../../runner/contract.js";
 import { chunkName } from "../../archive/chunks.js";
+import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun } from "../builders/run-pod.js";
 import { labelValue, names } from "../builders/names.js";
 import { ownerReference, isOwnedBy } from "../builders/owner.js";
@@ -75,6 +76,7 @@ export class RunController {
       return {};
     }
     if (run.status?.podName) {
+      await this.releaseLeftLock(run);
       await this.finish(run, "Failed", REASON.PodLost, `pod ${run.status.podName} disappeared before it finished; the run is not restarted`);
       return {};
     }
@@ -186,6 +188,7 @@ export class RunController {
     const container = pod.status?.containerStatuses?.find((c) => c.name === "runner");
     const terminated = container?.state?.terminated;
     if (terminated) {
+      await this.releaseLeftLock(run);
       const result = parseResult(terminated.message, terminated.exitCode);
       const phase: RunPhase = run.spec.cancel ? "Canceled" : succeeded(run, result.exitCode) ? "Succeeded" : "Failed";
       const reason = phase === "Canceled" ? REASON.Canceled : phase === "Succeeded" ? REASON.Succeeded : REASON.Failed;
@@ -195,6 +198,7 @@ export class RunController {
     }
     if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") {
       // The pod ended without a container status (evicted, deleted on the node).
+      await this.releaseLeftLock(run);
       await this.finish(run, run.spec.cancel ? "Canceled" : "Failed", REASON.PodLost, `pod ${pod.metadata.name} ended without a result`);
       return {};
     }
@@ -218,6 +222,15 @@ export class RunController {
       );
     });
     return {};
+  }
+
+  /** An engine that was killed never unlocked the state: unlock it for the runs to come. */
+  private async releaseLeftLock(run: Run): Promise<void> {
+    const loc = { namespace: run.metadata.namespace ?? "", suffix: names.stateSuffix(run.spec.workspace) };
+    if (await releaseLockOfRun(this.o.client, loc, run.metadata.name ?? "")) {
+      this.o.events.warning(run, "LockReleased", `Released the state lock the run left behind`);
+      this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name }, "Released a state lock left by an ended run");
+    }
   }
 
   private async setQueued(run: Run, reason: string, message: string, waitingFor?: string): Promise<void> {
