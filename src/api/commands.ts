@@ -15,7 +15,7 @@ const LOCKING: ReadonlySet<EngineCommand> = new Set([
 ]);
 
 /** `state` subcommands that write state; `list`, `show` and `pull` only read it. */
-const STATE_WRITES: ReadonlySet<string> = new Set(["mv", "rm", "push", "replace-provider", "identities"]);
+export const STATE_WRITES: ReadonlySet<string> = new Set(["mv", "rm", "push", "replace-provider", "identities"]);
 
 /** The first argument that is not a flag: the subcommand of `state` or `workspace`. */
 export function subcommandOf(args: readonly string[]): string | undefined {

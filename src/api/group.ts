@@ -15,3 +15,9 @@ export const LABELS = {
 } as const;
 
 export const FIELD_MANAGER = "ktf";
+
+/** Who created a run, as the API server authenticated them (set and checked at admission). */
+export const ANNOTATIONS = {
+  createdBy: `${GROUP}/created-by`,
+  createdByGroups: `${GROUP}/created-by-groups`,
+} as const;

@@ -2,6 +2,7 @@ import { UsageError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { connectToCluster } from "../kube/connect.js";
 import { RESOURCES } from "../kube/resources.js";
+import { workspaceSchema, type Workspace } from "../api/workspace.js";
 import type { KtfOptions } from "./engine-args.js";
 import { readLocalSettings, type LocalSettings } from "./local-settings.js";
 import type { Terminal } from "./output/terminal.js";
@@ -12,8 +13,6 @@ export interface Session {
   namespace: string;
   /** Where the cluster is, for error messages: "https://1.2.3.4:6443 (context admin@local)". */
   server: string;
-  /** Annotations every run this session creates carries. */
-  runAnnotations?: Record<string, string>;
 }
 
 /**
@@ -32,7 +31,7 @@ export async function connect(t: Terminal, options: KtfOptions, dir: string): Pr
 }
 
 /** The workspace a command acts on: --workspace, else the one selected for the directory. */
-export async function requireWorkspace(t: Terminal, session: Session, flag: string | undefined, dir: string): Promise<string> {
+export async function requireWorkspace(t: Terminal, session: Session, flag: string | undefined, dir: string): Promise<Workspace> {
   const name = flag ?? (await settingsFor(t, dir)).workspace;
   if (!name) {
     throw new UsageError("no workspace selected for this directory: run `ktf workspace select NAME` (or `ktf workspace new NAME`), or pass --workspace NAME");
@@ -41,7 +40,7 @@ export async function requireWorkspace(t: Terminal, session: Session, flag: stri
   if (!ws) {
     throw new UsageError(`workspace ${name} does not exist in namespace ${session.namespace}: create it with \`ktf workspace new ${name}\`, or pick another with -n/--namespace`);
   }
-  return name;
+  return workspaceSchema.parse(ws);
 }
 
 /** The settings of the configuration directory, else of where ktf was started. */

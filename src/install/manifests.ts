@@ -1,5 +1,6 @@
 import { API_VERSION, GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
 import { runCrd, workspaceCrd } from "../api/crd.js";
+import { admissionPolicies } from "./admission.js";
 import type { KubeObject } from "../kube/client.js";
 import { KTF_VERSION } from "../version.js";
 
@@ -62,7 +63,7 @@ function operatorRules(): Rule[] {
   ];
 }
 
-/** Reading ktf's objects and the logs of runs: the viewer role. */
+/** Reading ktf's objects, run logs and events: the viewer role. */
 function viewerRules(): Rule[] {
   return [
     { apiGroups: [GROUP], resources: [WORKSPACE.plural, RUN.plural, `${WORKSPACE.plural}/status`, `${RUN.plural}/status`], verbs: READ },
@@ -71,22 +72,29 @@ function viewerRules(): Rule[] {
   ];
 }
 
-/** Also starting and cancelling runs and uploading configurations: the user role. */
+/**
+ * Also starting runs of non-privileged commands and cancelling runs: the user role.
+ * Configurations are uploaded as ConfigMaps (create only: users read no ConfigMaps and no
+ * Secrets, so no state and no sensitive variable).
+ */
 function userRules(): Rule[] {
   return [
     ...viewerRules(),
-    { apiGroups: [GROUP], resources: [RUN.plural], verbs: ["create", "update", "patch", "delete"] },
-    { apiGroups: [""], resources: ["configmaps"], verbs: ["create", "get"] },
+    { apiGroups: [GROUP], resources: [RUN.plural], verbs: ["create", "patch", "update"] },
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
     { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"] },
   ];
 }
 
-/** Also creating, changing and deleting workspaces, and every privileged command: the admin role. */
+/** The per-workspace verbs that privileged commands need (see src/install/admission.ts). */
+export const PRIVILEGED_VERBS = ["apply", "destroy", "import", "state", "force-unlock", "taint", "untaint", "refresh", "console", "test"];
+
+/** Also creating, changing and deleting workspaces and runs, and every privileged command: the admin role. */
 function adminRules(): Rule[] {
   return [
     ...userRules(),
-    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: [...WRITE] },
-    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: ["apply", "destroy", "import", "state", "force-unlock", "taint", "untaint"] },
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural, RUN.plural], verbs: [...WRITE] },
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: PRIVILEGED_VERBS },
   ];
 }
 
@@ -163,6 +171,7 @@ export function installManifests(options: Partial<InstallOptions> = {}): KubeObj
       },
     },
     operatorDeployment(o),
+    ...admissionPolicies(),
   ];
 }
 

@@ -6,6 +6,7 @@ import { UsageError } from "../../errors.js";
 import { RESOURCES } from "../../kube/resources.js";
 import { hasFlag, splitEngineArgs, takeFlag } from "../engine-args.js";
 import { connect, requireWorkspace, type Session } from "../session.js";
+import { checkPrivilege, creatorAnnotations } from "../access.js";
 import { createRun, followRun, type RunRequest } from "../run-session.js";
 import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
@@ -21,10 +22,13 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   const { options, engineArgs } = splitEngineArgs(words);
   const dir = resolve(t.cwd, options.chdir ?? ".");
   const session = await connect(t, options, dir);
-  const workspace = await requireWorkspace(t, session, options.workspace, dir);
-  const base = { namespace: session.namespace, workspace, annotations: session.runAnnotations };
+  const ws = await requireWorkspace(t, session, options.workspace, dir);
+  const workspace = ws.metadata.name ?? "";
+  const base = { namespace: session.namespace, workspace, annotations: await creatorAnnotations(session.client) };
 
   if ((command === "apply" || command === "destroy") && !hasFlag(engineArgs, "auto-approve")) {
+    // What finally runs is an apply of the saved plan.
+    await checkPrivilege(session.client, ws, "apply", []);
     const planRun = takeFlag(engineArgs, "plan").value;
     const args = planRun ? takeFlag(engineArgs, "plan").rest : engineArgs;
     if (planRun) return applySavedPlan(t, session, { ...base, planRun }, options.detach);
@@ -40,6 +44,7 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
     savePlan = out.value !== undefined;
     args = out.rest;
   }
+  await checkPrivilege(session.client, ws, command, args);
   const configuration = STATE_ONLY.has(command) ? await packIfPresent(dir) : await pack(dir, command);
   const interactive = command === "console";
   const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive });

@@ -2,7 +2,7 @@ import { CONDITION, REASON } from "../../api/conditions.js";
 import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } from "../../api/run.js";
 import { workspaceSchema, type Workspace } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
-import { LABELS } from "../../api/group.js";
+import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import { TerminalError, isApiError } from "../../errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
@@ -163,12 +163,14 @@ export class RunController {
   }
 
   private async createPod(run: Run, ws: Workspace, planRun: Run | undefined): Promise<ReconcileResult> {
+    const creator = createdBy(run);
     const serviceAccountName = ws.spec.serviceAccountName ?? names.runnerServiceAccount(ws.metadata.name ?? "");
     const pod = podForRun({ run, workspace: ws, planRun, image: this.o.runnerImage, serviceAccountName });
     try {
       await this.o.client.create(pod);
-      this.o.events.normal(run, "Started", `Created pod ${pod.metadata.name}`);
-      this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name, pod: pod.metadata.name }, "Created run pod");
+      const by = creator ? ` for ${creator.username}` : "";
+      this.o.events.normal(run, "Started", `Created pod ${pod.metadata.name}${by}: ${run.spec.command} in workspace ${run.spec.workspace}`);
+      this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name, pod: pod.metadata.name, user: creator?.username }, "Created run pod");
     } catch (err) {
       if (!isApiError(err, 409)) throw err;
     }
@@ -266,6 +268,9 @@ export class RunController {
   private async writeStatus(run: Run, change: (s: RunStatus) => void): Promise<void> {
     const status: RunStatus = structuredClone(run.status ?? {});
     change(status);
+    // Who created the run, as admission recorded it (the annotations cannot change).
+    const creator = createdBy(run);
+    if (creator && !status.createdBy) status.createdBy = creator;
     status.observedGeneration = run.metadata.generation;
     if (sameJson(status, run.status ?? {})) return;
     const patch = mergePatch(run.status ?? {}, status);
@@ -279,6 +284,14 @@ export class RunController {
       .map((r) => runSchema.safeParse(r).data)
       .filter((r): r is Run => r !== undefined && r.spec.workspace === ws.metadata.name);
   }
+}
+
+/** The creator recorded at admission (see src/install/admission.ts). */
+function createdBy(run: Run): RunStatus["createdBy"] {
+  const annotations = run.metadata.annotations ?? {};
+  const username = annotations[ANNOTATIONS.createdBy];
+  if (!username) return undefined;
+  return { username, groups: (annotations[ANNOTATIONS.createdByGroups] ?? "").split(",").filter(Boolean) };
 }
 
 /** Exit code 0 succeeds; 2 also does for `plan -detailed-exitcode` (it means "changes"). */

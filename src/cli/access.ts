@@ -1,0 +1,42 @@
+import { ANNOTATIONS, GROUP, WORKSPACE } from "../api/group.js";
+import { isPrivileged, type EngineCommand } from "../api/commands.js";
+import type { Workspace } from "../api/workspace.js";
+import { KtfError } from "../errors.js";
+import type { KubeClient, KubeObject } from "../kube/client.js";
+
+/**
+ * Who the cluster says we are (SelfSubjectReview). Runs carry it as their creator;
+ * admission rejects a run whose claim is not the requester, so this is a courtesy for
+ * clusters without MutatingAdmissionPolicy, where the API server cannot fill it in itself.
+ */
+export async function creatorAnnotations(client: KubeClient): Promise<Record<string, string>> {
+  const review = await client.review<KubeObject & { status?: { userInfo?: { username?: string } } }>({
+    apiVersion: "authentication.k8s.io/v1",
+    kind: "SelfSubjectReview",
+    metadata: {},
+  });
+  const username = review.status?.userInfo?.username;
+  return username ? { [ANNOTATIONS.createdBy]: username } : {};
+}
+
+/**
+ * Fails before anything is created when the workspace lists the command as privileged and
+ * the user lacks its verb. The API server enforces the same rule at admission; asking
+ * first keeps `ktf apply` from planning something the user may not apply.
+ */
+export async function checkPrivilege(client: KubeClient, ws: Workspace, command: EngineCommand, args: readonly string[]): Promise<void> {
+  if (!isPrivileged(ws.spec.privilegedCommands, command, args)) return;
+  const namespace = ws.metadata.namespace ?? "";
+  const name = ws.metadata.name ?? "";
+  const review = await client.review<KubeObject & { status?: { allowed?: boolean } }>({
+    apiVersion: "authorization.k8s.io/v1",
+    kind: "SelfSubjectAccessReview",
+    metadata: {},
+    spec: { resourceAttributes: { group: GROUP, resource: WORKSPACE.plural, namespace, name, verb: command } },
+  });
+  if (!review.status?.allowed) {
+    throw new KtfError(
+      `forbidden: you may not run ${command} in workspace ${name}: it needs the RBAC verb "${command}" on ${WORKSPACE.plural}.${GROUP} "${name}" in namespace ${namespace} (ask an admin for the ktf-admin role or a Role with that verb)`,
+    );
+  }
+}

@@ -1,0 +1,149 @@
+import { ANNOTATIONS, GROUP, RUN, VERSION, WORKSPACE } from "../api/group.js";
+import { STATE_WRITES } from "../api/commands.js";
+import type { KubeObject } from "../kube/client.js";
+
+const CREATED_BY = ANNOTATIONS.createdBy;
+const CREATED_BY_GROUPS = ANNOTATIONS.createdByGroups;
+
+const runRules = (operations: string[]) => [{ apiGroups: [GROUP], apiVersions: ["*"], operations, resources: [RUN.plural] }];
+
+const annotation = (key: string) =>
+  `(has(object.metadata.annotations) && '${key}' in object.metadata.annotations ? object.metadata.annotations['${key}'] : '')`;
+const oldAnnotation = (key: string) =>
+  `(has(oldObject.metadata.annotations) && '${key}' in oldObject.metadata.annotations ? oldObject.metadata.annotations['${key}'] : '')`;
+const groups = "(has(request.userInfo.groups) ? request.userInfo.groups : []).join(',')";
+
+/**
+ * Fills in who creates a run from the admission request itself, when the client did not
+ * say. Needs the MutatingAdmissionPolicy API (beta in Kubernetes 1.34); without it the
+ * client says, and the validating policy below checks it.
+ */
+export function runCreatorMutation(): KubeObject[] {
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1beta1",
+      kind: "MutatingAdmissionPolicy",
+      metadata: { name: "ktf-run-creator" },
+      spec: {
+        failurePolicy: "Fail",
+        reinvocationPolicy: "Never",
+        matchConstraints: { resourceRules: runRules(["CREATE"]) },
+        matchConditions: [{ name: "no-claim", expression: `${annotation(CREATED_BY)} == ''` }],
+        mutations: [
+          {
+            patchType: "ApplyConfiguration",
+            applyConfiguration: {
+              expression: `Object{metadata: Object.metadata{annotations: {'${CREATED_BY}': request.userInfo.username, '${CREATED_BY_GROUPS}': ${groups}}}}`,
+            },
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1beta1",
+      kind: "MutatingAdmissionPolicyBinding",
+      metadata: { name: "ktf-run-creator" },
+      spec: { policyName: "ktf-run-creator" },
+    },
+  ];
+}
+
+/**
+ * A run records its creator: on creation the record must be the requester (a run claiming
+ * someone else is rejected), and it never changes afterwards.
+ */
+function runCreatorValidation(): KubeObject[] {
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: "ktf-run-creator" },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: runRules(["CREATE", "UPDATE"]) },
+        variables: [
+          { name: "claimed", expression: annotation(CREATED_BY) },
+          { name: "claimedGroups", expression: annotation(CREATED_BY_GROUPS) },
+        ],
+        validations: [
+          {
+            expression: `request.operation != 'CREATE' || variables.claimed == request.userInfo.username`,
+            messageExpression: `'metadata.annotations[${CREATED_BY}] must be the user creating the run (' + request.userInfo.username + '), not "' + variables.claimed + '"'`,
+            reason: "Forbidden",
+          },
+          {
+            expression: `request.operation != 'CREATE' || variables.claimedGroups == '' || variables.claimedGroups == ${groups}`,
+            messageExpression: `'metadata.annotations[${CREATED_BY_GROUPS}] must be the groups of the user creating the run'`,
+            reason: "Forbidden",
+          },
+          {
+            expression: `request.operation != 'UPDATE' || (variables.claimed == ${oldAnnotation(CREATED_BY)} && variables.claimedGroups == ${oldAnnotation(CREATED_BY_GROUPS)})`,
+            message: `metadata.annotations[${CREATED_BY}] and [${CREATED_BY_GROUPS}] cannot change`,
+            reason: "Forbidden",
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: "ktf-run-creator" },
+      spec: { policyName: "ktf-run-creator", validationActions: ["Deny"] },
+    },
+  ];
+}
+
+/**
+ * A run of a command its workspace lists as privileged needs that command as an RBAC verb
+ * on the workspace (`apply` on workspaces.ktf.dev/<name>), whoever creates it. Each
+ * Workspace of the namespace is a parameter; only the run's own workspace's list counts.
+ */
+function privilegedCommandsValidation(): KubeObject[] {
+  const writes = JSON.stringify([...STATE_WRITES]).replace(/"/g, "'");
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: "ktf-run-privileged-commands" },
+      spec: {
+        failurePolicy: "Fail",
+        paramKind: { apiVersion: `${GROUP}/${VERSION}`, kind: WORKSPACE.kind },
+        matchConstraints: { resourceRules: runRules(["CREATE"]) },
+        variables: [
+          { name: "positional", expression: "object.spec.args.filter(a, !a.startsWith('-'))" },
+          {
+            name: "privileged",
+            expression:
+              "params.metadata.name == object.spec.workspace && has(params.spec.privilegedCommands) && object.spec.command in params.spec.privilegedCommands" +
+              ` && (object.spec.command != 'state' || (size(variables.positional) > 0 && variables.positional[0] in ${writes}))`,
+          },
+        ],
+        validations: [
+          {
+            expression: `!variables.privileged || authorizer.group('${GROUP}').resource('${WORKSPACE.plural}').namespace(object.metadata.namespace).name(object.spec.workspace).check(object.spec.command).allowed()`,
+            messageExpression:
+              `'user ' + request.userInfo.username + ' may not run ' + object.spec.command + ' in workspace ' + object.spec.workspace + ` +
+              `': it needs the RBAC verb "' + object.spec.command + '" on ${WORKSPACE.plural}.${GROUP} "' + object.spec.workspace + '" in namespace ' + object.metadata.namespace`,
+            reason: "Forbidden",
+          },
+        ],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: "ktf-run-privileged-commands" },
+      spec: {
+        policyName: "ktf-run-privileged-commands",
+        validationActions: ["Deny"],
+        // Every Workspace in the run's namespace; none at all means no privileged list applies.
+        paramRef: { selector: {}, parameterNotFoundAction: "Allow" },
+      },
+    },
+  ];
+}
+
+/** The validating policies: GA since Kubernetes 1.30, installed everywhere. */
+export function admissionPolicies(): KubeObject[] {
+  return [...runCreatorValidation(), ...privilegedCommandsValidation()];
+}
