@@ -1,4 +1,5 @@
 import { API_VERSION, GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
+import { ENGINE_COMMANDS } from "../api/commands.js";
 import { runCrd, workspaceCrd } from "../api/crd.js";
 import { admissionPolicies } from "./admission.js";
 import type { KubeObject } from "../kube/client.js";
@@ -86,15 +87,13 @@ function userRules(): Rule[] {
   ];
 }
 
-/** The per-workspace verbs that privileged commands need (see src/install/admission.ts). */
-export const PRIVILEGED_VERBS = ["apply", "destroy", "import", "state", "force-unlock", "taint", "untaint", "refresh", "console", "test"];
-
 /** Also creating, changing and deleting workspaces and runs, and every privileged command: the admin role. */
 function adminRules(): Rule[] {
   return [
     ...userRules(),
     { apiGroups: [GROUP], resources: [WORKSPACE.plural, RUN.plural], verbs: [...WRITE] },
-    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: PRIVILEGED_VERBS },
+    // Whatever a workspace lists as privileged, its command is the verb (src/install/admission.ts).
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: [...ENGINE_COMMANDS] },
   ];
 }
 
@@ -147,7 +146,12 @@ export function installManifests(options: Partial<InstallOptions> = {}): KubeObj
   const o = { ...defaultInstallOptions, ...options };
   const crds = [workspaceCrd(), runCrd()] as unknown as KubeObject[];
   return [
-    { apiVersion: "v1", kind: "Namespace", metadata: { name: o.namespace, labels: labels("operator") } },
+    {
+      apiVersion: "v1",
+      kind: "Namespace",
+      // The operator passes the restricted Pod Security Standard; the namespace enforces it.
+      metadata: { name: o.namespace, labels: { ...labels("operator"), "pod-security.kubernetes.io/enforce": "restricted" } },
+    },
     ...crds,
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: OPERATOR_NAME, namespace: o.namespace, labels: labels("operator") } },
     clusterRole(OPERATOR_NAME, operatorRules()),

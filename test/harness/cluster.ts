@@ -56,9 +56,11 @@ export function ktf(args: string[], options: { cwd: string; kubeconfig?: string;
   });
 }
 
-/** A namespace of the test's own; `remove` deletes it and waits until it is gone. */
-export async function testNamespace(prefix: string, labels: Record<string, string> = {}): Promise<{ name: string; remove: () => Promise<void> }> {
+/** A namespace of the test's own (restricted pod security); `remove` deletes it and waits until it is gone. */
+export async function testNamespace(prefix: string, extraLabels: Record<string, string> = {}): Promise<{ name: string; remove: () => Promise<void> }> {
   const name = `${prefix}-${randomBytes(3).toString("hex")}`;
+  // Every test namespace enforces the restricted Pod Security Standard: all ktf's pods must pass it.
+  const labels = { "pod-security.kubernetes.io/enforce": "restricted", ...extraLabels };
   const labelYaml = Object.entries(labels).map(([k, v]) => `    ${k}: "${v}"`).join("\n");
   await kubectl(["apply", "-f", "-"], {
     input: `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${name}\n${labelYaml ? `  labels:\n${labelYaml}\n` : ""}`,
