@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { KubeObject } from "../../src/kube/client.js";
+import { RESOURCES } from "../../src/kube/resources.js";
+import { kubectl } from "../harness/cluster.js";
+import { mintUser } from "../harness/users.js";
+import { workspaceFixture } from "../harness/workspace.js";
+
+/** The JWT's claims, printed by the engine's own provisioner: never the token itself. */
+const CONFIG = `
+resource "terraform_data" "probe" {
+  provisioner "local-exec" {
+    command = <<-EOT
+      if [ -e /var/run/secrets/kubernetes.io/serviceaccount/token ]; then echo "K8S-TOKEN-PRESENT"; else echo "NO-K8S-TOKEN"; fi
+      node -e 'const p = require("fs").readFileSync("/var/run/secrets/ktf/tokens/aws/token", "utf8").split(".")[1]; const c = JSON.parse(Buffer.from(p, "base64url")); console.log("CLAIMS " + JSON.stringify({ aud: c.aud, sub: c.sub }))'
+    EOT
+  }
+}
+`;
+
+describe("isolation", () => {
+  let w: Awaited<ReturnType<typeof workspaceFixture>>;
+  let erin: string;
+  beforeAll(async () => {
+    w = await workspaceFixture("isolation", { "main.tf": CONFIG });
+    // An admin sets up workload identity on the workspace (the ServiceAccount's annotation,
+    // and a projected token for a cloud's STS).
+    await w.client.patch(RESOURCES.Workspace, w.ns, "main", {
+      spec: {
+        identity: {
+          serviceAccountAnnotations: { "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/ktf-main" },
+          tokens: [{ audience: "sts.amazonaws.com", path: "aws", expirationSeconds: 3600 }],
+        },
+      },
+    });
+    await w.client.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "unrelated", namespace: w.ns }, stringData: { k: "v" } });
+    erin = await mintUser("erin");
+    await kubectl(["-n", w.ns, "create", "rolebinding", "erin-ktf", "--clusterrole=ktf-user", "--user=erin"]);
+  });
+  afterAll(async () => {
+    await w.cleanup();
+  });
+
+  it("runs the engine without Kubernetes credentials, and with the workload identity token it asked for", async () => {
+    const apply = await w.ktf(["apply", "-auto-approve"]);
+    expect(apply.code).toBe(0);
+    expect(apply.stdout).toContain("NO-K8S-TOKEN");
+    expect(apply.stdout).toContain(`CLAIMS {"aud":["sts.amazonaws.com"],"sub":"system:serviceaccount:${w.ns}:ktf-run-main"}`);
+    const sa = await w.client.get(RESOURCES.ServiceAccount, w.ns, "ktf-run-main");
+    expect(sa?.metadata.annotations?.["eks.amazonaws.com/role-arn"]).toBe("arn:aws:iam::123456789012:role/ktf-main");
+  });
+
+  it("gives a run's ServiceAccount its own workspace's state and lock, and nothing else", async () => {
+    const canI = async (...args: string[]) =>
+      (await kubectl(["auth", "can-i", "-n", w.ns, `--as=system:serviceaccount:${w.ns}:ktf-run-main`, ...args]).catch((e: Error) => e.message)).includes("yes");
+    expect(await canI("get", "secret/tfstate-default-main")).toBe(true);
+    expect(await canI("update", "secret/tfstate-default-main")).toBe(true);
+    expect(await canI("update", "lease.coordination.k8s.io/lock-tfstate-default-main")).toBe(true);
+    expect(await canI("get", "secret/unrelated")).toBe(false);
+    expect(await canI("get", "secret/tfstate-default-other")).toBe(false);
+    expect(await canI("list", "secrets")).toBe(false);
+    expect(await canI("get", "configmaps")).toBe(false);
+    expect(await canI("create", "pods")).toBe(false);
+  });
+
+  it("keeps state and sensitive variables from users with the user role", async () => {
+    const denied = await kubectl(["-n", w.ns, "get", "secret", "tfstate-default-main"], { kubeconfig: erin }).catch((e: Error) => e.message);
+    expect(denied).toMatch(/User "erin" cannot get resource "secrets"/);
+    const list = await kubectl(["-n", w.ns, "get", "configmaps"], { kubeconfig: erin }).catch((e: Error) => e.message);
+    expect(list).toMatch(/cannot list resource "configmaps"/);
+  });
+
+  it("lets no workspace reference a Secret in another namespace", async () => {
+    const err = await kubectl(["apply", "--validate=strict", "-f", "-"], {
+      input: `apiVersion: ktf.dev/v1alpha1\nkind: Workspace\nmetadata: {name: leaky, namespace: ${w.ns}}\nspec:\n  variables:\n  - name: x\n    valueFrom: {secretKeyRef: {name: s, key: k, namespace: kube-system}}\n`,
+    }).catch((e: Error) => e.message);
+    expect(err).toMatch(/unknown field "spec.variables\[0\].valueFrom.secretKeyRef.namespace"/);
+    expect(await w.client.get(RESOURCES.Workspace, w.ns, "leaky")).toBeUndefined();
+  });
+
+  it("enforces the restricted Pod Security Standard where the runs ran", async () => {
+    const ns = await w.client.get(RESOURCES.Namespace, undefined, w.ns);
+    expect(ns?.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    const err = await w.client
+      .create({ apiVersion: "v1", kind: "Pod", metadata: { name: "loose", namespace: w.ns }, spec: { containers: [{ name: "c", image: "x" }] } } as KubeObject)
+      .catch((e: Error) => e.message);
+    expect(err).toMatch(/violates PodSecurity "restricted:latest"/);
+    const operatorNs = await w.client.get(RESOURCES.Namespace, undefined, "ktf-system");
+    expect(operatorNs?.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+});
