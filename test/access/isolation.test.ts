@@ -81,7 +81,7 @@ describe("isolation", () => {
     const ns = await w.client.get(RESOURCES.Namespace, undefined, w.ns);
     expect(ns?.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
     const err = await w.client
-      .create({ apiVersion: "v1", kind: "Pod", metadata: { name: "loose", namespace: w.ns }, spec: { containers: [{ name: "c", image: "x" }] } } as KubeObject)
+      .create({ apiVersion: "v1", kind: "Pod", metadata: { name: "loose", namespace: w.ns }, spec: { containers: [{ name: "c", image: "x" }] } })
       .catch((e: Error) => e.message);
     expect(err).toMatch(/violates PodSecurity "restricted:latest"/);
     const operatorNs = await w.client.get(RESOURCES.Namespace, undefined, "ktf-system");
