@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { KubeObject } from "../../src/kube/client.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { kubectl } from "../harness/cluster.js";
 import { mintUser } from "../harness/users.js";
