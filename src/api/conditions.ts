@@ -22,5 +22,6 @@ export const REASON = {
   Canceled: "Canceled",
   PodLost: "PodLost",
   ArchiveIncomplete: "ArchiveIncomplete",
+  PodCannotStart: "PodCannotStart",
 } as const;
 export type Reason = (typeof REASON)[keyof typeof REASON];

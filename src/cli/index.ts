@@ -101,6 +101,7 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--replicas <n>", "operator replicas (one leads, the others stand by)")
     .option("--operator-namespace <namespace>", "where the operator runs", "ktf-system")
     .option("--watch-namespaces <list>", "only serve these namespaces (comma-separated; default all)")
+    .option("--start-timeout <seconds>", "fail runs whose pod cannot start (missing Secret, image) after this long", "120")
     .action((o: InstallCommandOptions) => run(() => install(t, o))());
 
   program

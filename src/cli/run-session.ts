@@ -7,7 +7,8 @@ import type { PackedConfiguration } from "../archive/pack.js";
 import { ApiError, ConnectionError, KtfError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
-import { followPodLog } from "../kube/log-follower.js";
+import { followPodLog, waitForContainer } from "../kube/log-follower.js";
+import { attachTerminal } from "../kube/attach.js";
 import { isFinished } from "../operator/run-queue.js";
 import { fit } from "../operator/builders/names.js";
 import { renderLogLine } from "./output/run-log.js";
@@ -115,6 +116,7 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
         { namespace: ns, pod: current.status.podName, container: "runner" },
         (line) => renderLogLine(t, line),
         stop.signal,
+        (why) => startProblem(t, name, why),
       );
     }
     if (detached) return { kind: "detached", run: current };
@@ -184,6 +186,28 @@ function waitForPod(client: KubeClient, t: Terminal, ns: string, name: string, s
 
 function waitForEnd(client: KubeClient, ns: string, name: string, signal: AbortSignal): Promise<Run> {
   return watchRun(client, ns, name, isFinished, signal);
+}
+
+/**
+ * `ktf console`: once the run's container runs, the terminal is attached to it; when the
+ * engine ends, so does the session, and the run's end is returned.
+ */
+export async function attachRun(client: KubeClient, t: Terminal, run: Run): Promise<Run> {
+  const ns = run.metadata.namespace ?? "";
+  const name = run.metadata.name ?? "";
+  const never = new AbortController().signal;
+  const started = await waitForPod(client, t, ns, name, never);
+  const pod = started.status?.podName;
+  if (!pod) return waitForEnd(client, ns, name, never);
+  // The container must be running before there is anything to attach to.
+  await waitForContainer(client, { namespace: ns, pod, container: "runner" }, never, (why) => startProblem(t, name, why));
+  await attachTerminal(client, { namespace: ns, pod, container: "runner" }, t);
+  return waitForEnd(client, ns, name, never);
+}
+
+/** Starting is silent; a pod that cannot start says why (a missing Secret, an image). */
+function startProblem(t: Terminal, run: string, why: string): void {
+  if (!/^(ContainerCreating|PodInitializing)/.test(why)) note(t, `ktf: run ${run}: ${why}`);
 }
 
 function interruptHandler(client: KubeClient, t: Terminal, run: Run, detach: () => void): () => void {

@@ -20,6 +20,8 @@ export interface InstallOptions {
   /** Watch only these namespaces; all when empty. */
   watchNamespaces: string[];
   logLevel: string;
+  /** How long a run's pod may fail to start (a missing Secret, an image) before the run fails. */
+  startTimeoutSeconds: number;
 }
 
 export const defaultInstallOptions: InstallOptions = {
@@ -28,6 +30,7 @@ export const defaultInstallOptions: InstallOptions = {
   replicas: 1,
   watchNamespaces: [],
   logLevel: "info",
+  startTimeoutSeconds: 120,
 };
 
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
@@ -98,7 +101,7 @@ function adminRules(): Rule[] {
 }
 
 function operatorDeployment(o: InstallOptions): KubeObject {
-  const args = ["operator", `--namespace=${o.namespace}`];
+  const args = ["operator", `--namespace=${o.namespace}`, `--start-timeout-seconds=${o.startTimeoutSeconds}`];
   if (o.watchNamespaces.length) args.push(`--watch-namespaces=${o.watchNamespaces.join(",")}`);
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, failureThreshold: 3 });
   return {

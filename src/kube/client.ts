@@ -89,6 +89,11 @@ export interface KubeClient {
   ): Promise<void>;
   /** A pod's log as a stream of raw bytes; with `follow`, it ends when the container does. */
   logs(namespace: string, pod: string, options: LogOptions, signal?: AbortSignal): Promise<NodeJS.ReadableStream>;
+  /**
+   * A streaming subresource (pods/attach, pods/exec) over a websocket, authenticated like
+   * every other request. `path` is the API path with its query string.
+   */
+  websocket(path: string, protocols: string[]): Promise<import("ws").WebSocket>;
   /** A POST to a create-only API (reviews): returns the server's answer. */
   review<T extends KubeObject>(object: T): Promise<T>;
 }

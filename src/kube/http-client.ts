@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import { WebSocket } from "ws";
 import { FIELD_MANAGER } from "../api/group.js";
 import { ApiError, ConnectionError } from "../errors.js";
 import type {
@@ -264,6 +265,30 @@ export class HttpKubeClient implements KubeClient {
   async review<T extends KubeObject>(object: T): Promise<T> {
     const type = resourceFor(object.apiVersion, object.kind);
     return this.request<T>("POST", resourcePath(type, undefined), object);
+  }
+
+  async websocket(path: string, protocols: string[]): Promise<WebSocket> {
+    const authorization = await this.credentials.authorization();
+    const url = `${this.server.protocol === "https:" ? "wss" : "ws"}://${this.server.host}${this.server.pathname.replace(/\/$/, "")}${path}`;
+    const socket = new WebSocket(url, protocols, {
+      headers: authorization ? { Authorization: authorization } : {},
+      ca: this.credentials.ca,
+      cert: this.credentials.cert,
+      key: this.credentials.key,
+      rejectUnauthorized: !this.credentials.insecure,
+      // Passed on to tls.connect (the ws types do not list it).
+      ...({ servername: this.credentials.servername } as object),
+    });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("unexpected-response", (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => reject(apiErrorFrom(res.statusCode ?? 0, Buffer.concat(chunks).toString("utf8"))));
+      });
+      socket.once("error", (err: NodeJS.ErrnoException) => reject(connectionError(this.server.origin, err)));
+    });
+    return socket;
   }
 
   /** Closes idle keep-alive connections so that a CLI process can exit at once. */

@@ -30,10 +30,27 @@ async function containerState(client: KubeClient, t: LogTarget): Promise<Contain
 
 
 /**
+ * Waits until the container has started (or already ended), telling `onWaiting` why it
+ * waits whenever that changes (ContainerCreating, CreateContainerConfigError: ...).
+ * Returns false when the pod is gone.
+ */
+export async function waitForContainer(client: KubeClient, target: LogTarget, signal: AbortSignal, onWaiting?: (reason: string) => void): Promise<boolean> {
+  let said = "";
+  for (;;) {
+    const state = await containerState(client, target);
+    if (state === "gone") return false;
+    if (state.running || state.terminated || signal.aborted) return true;
+    const why = state.waiting?.reason ?? "ContainerCreating";
+    if (why !== said) onWaiting?.(state.waiting?.message ? `${why}: ${state.waiting.message}` : why);
+    said = why;
+    await sleep(POLL_MS, signal);
+  }
+}
+
+/**
  * Streams a container's log line by line, from its first line to its last. It waits for
- * the container to start (telling `onWaiting` why it waits), and when the connection
- * drops while the container still runs it reconnects from the last line it delivered:
- * nothing is lost and nothing repeated.
+ * the container to start, and when the connection drops while the container still runs
+ * it reconnects from the last line it delivered: nothing is lost and nothing repeated.
  */
 export async function followPodLog(
   client: KubeClient,
@@ -44,20 +61,12 @@ export async function followPodLog(
 ): Promise<void> {
   const follow = target.follow ?? true;
   const cursor = new LogCursor();
-  let said = "";
   let failures = 0;
   for (;;) {
     if (signal.aborted) return;
+    if (follow && !(await waitForContainer(client, target, signal, onWaiting))) return;
     const state = await containerState(client, target);
-    if (state === "gone") return;
-    if (!state.running && !state.terminated) {
-      const why = state.waiting?.reason ?? "ContainerCreating";
-      if (why !== said) onWaiting?.(state.waiting?.message ? `${why}: ${state.waiting.message}` : why);
-      said = why;
-      if (!follow) return;
-      await sleep(POLL_MS, signal);
-      continue;
-    }
+    if (state === "gone" || (!state.running && !state.terminated)) return;
     const ended = state.terminated !== undefined;
     try {
       await readOnce(client, target, cursor, onLine, signal, follow && !ended);

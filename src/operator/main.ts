@@ -30,6 +30,7 @@ export interface OperatorConfig {
   identity: string;
   workers: number;
   archiveTimeoutMs: number;
+  startTimeoutMs: number;
   resyncMs: number;
 }
 
@@ -42,6 +43,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
       port: { type: "string" },
       "runner-image": { type: "string" },
       "leader-elect": { type: "string" },
+      "start-timeout-seconds": { type: "string" },
       workers: { type: "string" },
       kubeconfig: { type: "string" },
       context: { type: "string" },
@@ -61,6 +63,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
     identity: env.KTF_POD_NAME ?? `${hostname()}-${process.pid}`,
     workers: Number(values.workers ?? 4),
     archiveTimeoutMs: 10 * 60_000,
+    startTimeoutMs: Number(values["start-timeout-seconds"] ?? 120) * 1000,
     resyncMs: 5 * 60_000,
   };
 }
@@ -99,7 +102,7 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
     runs.flatMap((i) => i.list()).filter((r) => r.metadata.namespace === run.metadata.namespace && r.spec.workspace === run.spec.workspace && !isFinished(r)).flatMap((r) => key(r.metadata.namespace, r.metadata.name));
 
   const workspaceController = new WorkspaceController({ client, events, log, now });
-  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, metrics });
+  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics });
   const controllers = [
     new Controller({
       name: "workspace",

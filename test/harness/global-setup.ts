@@ -40,7 +40,7 @@ export default function setup(project: TestProject): () => void {
   run("npm", ["run", "--silent", "build"], "building ktf");
   const image = run("scripts/build-images.sh", ["ktf"], "building the ktf image").trim().split("\n").pop() ?? "";
   run("scripts/load-images.sh", [image], "loading the ktf image");
-  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image], "installing ktf");
+  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image, "--start-timeout", "20"], "installing ktf");
   project.provide("kubeconfig", kubeconfig);
   project.provide("image", image);
   project.provide("kubectl", env.KUBECTL ?? "kubectl");

@@ -7,7 +7,7 @@ import { RESOURCES } from "../../kube/resources.js";
 import { hasFlag, splitEngineArgs, takeFlag } from "../engine-args.js";
 import { connect, requireWorkspace, type Session } from "../session.js";
 import { checkPrivilege, creatorAnnotations } from "../access.js";
-import { createRun, followRun, type RunRequest } from "../run-session.js";
+import { attachRun, createRun, followRun, type RunRequest } from "../run-session.js";
 import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
@@ -48,6 +48,7 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   const configuration = STATE_ONLY.has(command) ? await packIfPresent(dir) : await pack(dir, command);
   const interactive = command === "console";
   const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive });
+  if (interactive) return exitCodeOf(t, await attachRun(session.client, t, run));
   const code = await stream(t, session, run, options.detach);
   if (savePlan && code === 0) note(t, `ktf: plan saved in run ${run.metadata.name}; apply exactly it with: ktf apply -plan=${run.metadata.name}`);
   return code;

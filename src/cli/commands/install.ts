@@ -12,6 +12,7 @@ export interface InstallCommandOptions extends KtfOptions {
   replicas?: string;
   watchNamespaces?: string;
   operatorNamespace?: string;
+  startTimeout?: string;
 }
 
 const POLL_MS = 1000;
@@ -27,6 +28,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     image: o.image ?? defaultInstallOptions.image,
     replicas: o.replicas ? Number(o.replicas) : defaultInstallOptions.replicas,
     watchNamespaces: o.watchNamespaces ? o.watchNamespaces.split(",").filter(Boolean) : [],
+    startTimeoutSeconds: o.startTimeout ? Number(o.startTimeout) : defaultInstallOptions.startTimeoutSeconds,
   });
   if (o.dryRun) {
     t.stdout.write(toYaml(objects));

@@ -27,6 +27,8 @@ export interface RunControllerOptions {
   runnerImage: string;
   /** How long a run waits for its configuration archive to be uploaded. */
   archiveTimeoutMs: number;
+  /** How long a run's pod may fail to start (missing Secret, image) before the run fails. */
+  startTimeoutMs: number;
   metrics?: OperatorMetrics;
 }
 
@@ -41,6 +43,7 @@ interface Pod extends KubeObject {
 }
 
 const POLL_MS = 2000;
+const STUCK_REASONS = new Set(["CreateContainerConfigError", "CreateContainerError", "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"]);
 
 /**
  * Moves a Run through Queued -> Pending -> Running -> Succeeded | Failed | Canceled. Each
@@ -210,6 +213,12 @@ export class RunController {
       await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
       this.o.events.normal(run, "Canceling", `Stopping pod ${pod.metadata.name}`);
     }
+    const stuck = this.stuckReason(pod, container?.state?.waiting);
+    if (stuck) {
+      await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
+      await this.finish(run, "Failed", REASON.PodCannotStart, stuck);
+      return {};
+    }
     const running = container?.state?.running !== undefined;
     await this.writeStatus(run, (s) => {
       s.phase = running ? "Running" : "Pending";
@@ -223,7 +232,19 @@ export class RunController {
         this.o.now(),
       );
     });
-    return {};
+    // A pod that cannot start changes no more: look again to notice the start timeout.
+    return running ? {} : { requeueAfter: Math.max(POLL_MS, this.o.startTimeoutMs / 4) };
+  }
+
+  /**
+   * Why a pod that will not start should be given up on: a missing Secret or ConfigMap
+   * key, or an image that cannot be had, still there after the start timeout.
+   */
+  private stuckReason(pod: Pod, waiting: { reason?: string; message?: string } | undefined): string | undefined {
+    if (!waiting?.reason || !STUCK_REASONS.has(waiting.reason)) return undefined;
+    const age = this.o.now().getTime() - Date.parse(pod.metadata.creationTimestamp ?? "");
+    if (age < this.o.startTimeoutMs) return undefined;
+    return `the run's pod could not start in ${Math.round(this.o.startTimeoutMs / 1000)}s: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
   }
 
   /** An engine that was killed never unlocked the state: unlock it for the runs to come. */
