@@ -1,6 +1,8 @@
 import { connectToCluster } from "../../kube/connect.js";
 import { installManifests, defaultInstallOptions } from "../../install/manifests.js";
 import { toYaml } from "../../install/render.js";
+import { runCreatorMutation } from "../../install/admission.js";
+import { isApiError } from "../../errors.js";
 import type { KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { KtfOptions } from "../engine-args.js";
@@ -31,7 +33,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     startTimeoutSeconds: o.startTimeout ? Number(o.startTimeout) : defaultInstallOptions.startTimeoutSeconds,
   });
   if (o.dryRun) {
-    t.stdout.write(toYaml(objects));
+    t.stdout.write(toYaml([...objects, ...runCreatorMutation()]));
     return 0;
   }
   const { client } = connectToCluster({ kubeconfig: o.kubeconfig ?? t.env.KUBECONFIG, context: o.context, home: t.env.HOME });
@@ -39,6 +41,14 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     await client.apply(object, { force: true });
     t.stdout.write(`${object.kind.toLowerCase()}/${object.metadata.name} applied\n`);
     if (object.kind === "CustomResourceDefinition") await waitEstablished(client, object);
+  }
+  if (await servesMutatingPolicies(client)) {
+    for (const object of runCreatorMutation()) {
+      await client.apply(object, { force: true });
+      t.stdout.write(`${object.kind.toLowerCase()}/${object.metadata.name} applied\n`);
+    }
+  } else {
+    t.stdout.write("this cluster has no MutatingAdmissionPolicy API: runs record their creator from the client, checked at admission\n");
   }
   const deployment = objects.find((x) => x.kind === "Deployment");
   if (deployment) await waitRolledOut(t, client, deployment);
@@ -73,5 +83,16 @@ async function waitRolledOut(t: Terminal, client: ReturnType<typeof connectToClu
       return;
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/** Whether the cluster serves admissionregistration.k8s.io/v1beta1 MutatingAdmissionPolicy. */
+async function servesMutatingPolicies(client: ReturnType<typeof connectToCluster>["client"]): Promise<boolean> {
+  try {
+    await client.list(RESOURCES.MutatingAdmissionPolicy, undefined);
+    return true;
+  } catch (err) {
+    if (isApiError(err, 404)) return false;
+    throw err;
   }
 }
