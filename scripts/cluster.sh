@@ -63,7 +63,8 @@ start() {
     healthy "$name" && return
     stop "$name"
   fi
-  mkdir -p "$LOGS" "$CLUSTER/pids"
+  mkdir -p "$LOGS" "$CLUSTER/pids" "$CLUSTER/cmdline"
+  printf '%s\0' "$@" >"$CLUSTER/cmdline/$name"
   setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$CLUSTER/pids/$name"
 }
@@ -88,11 +89,18 @@ healthy() {
   fi
 }
 
-# wait_for WHAT SECONDS COMMAND...: poll until the command succeeds.
+# wait_for WHAT SECONDS COMMAND...: poll until the command succeeds. A component that
+# exits meanwhile is started again with the command line it was started with (the kubelet
+# exits when containerd's CRI is still initialising).
 wait_for() {
   local what=$1 secs=$2; shift 2
   local deadline=$((SECONDS + secs))
   until "$@" >/dev/null 2>&1; do
+    if [ -f "$CLUSTER/cmdline/$what" ] && ! running "$what"; then
+      log "$what exited; starting it again"
+      mapfile -d '' -t argv <"$CLUSTER/cmdline/$what"
+      start "$what" "${argv[@]}"
+    fi
     if [ $SECONDS -ge $deadline ]; then
       log "$what did not come up in ${secs}s; last lines of its log:"
       tail -n 20 "$LOGS/$what.log" 2>/dev/null >&2 || true
