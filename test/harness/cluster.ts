@@ -76,7 +76,7 @@ export async function testNamespace(prefix: string, extraLabels: Record<string, 
 }
 
 /** Polls until `check` returns true (or a value), or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | false | undefined>, timeoutMs: number, what = "condition"): Promise<T> {
+export async function waitFor<T>(check: () => T | false | undefined | Promise<T | false | undefined>, timeoutMs: number, what = "condition"): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -66,7 +66,7 @@ describe("an informer", () => {
       expect(seen.get("a")).toBe("1");
 
       await admin.client.create(cm("b", "1"));
-      await waitFor(async () => seen.get("b") === "1", 10_000, "a watch event");
+      await waitFor(() => seen.get("b") === "1", 10_000, "a watch event");
 
       // Cut the watch and keep it cut while things change.
       proxy.cut(true);
@@ -76,7 +76,7 @@ describe("an informer", () => {
       expect(deleted).toEqual([]);
       proxy.cut(false);
 
-      await waitFor(async () => deleted.includes("a") && seen.get("b") === "2", 20_000, "the informer to catch up");
+      await waitFor(() => deleted.includes("a") && seen.get("b") === "2", 20_000, "the informer to catch up");
       expect(informer.get(ns.name, "a")).toBeUndefined();
     } finally {
       await informer.stop();

@@ -28,14 +28,14 @@ describe("leader election on a real Lease", () => {
     const a = elector("a", "handover");
     const b = elector("b", "handover");
     const ca = campaign(a);
-    await waitFor(async () => ca.state.leading, 10_000, "a to lead");
+    await waitFor(() => ca.state.leading, 10_000, "a to lead");
     const cb = campaign(b);
     await new Promise((r) => setTimeout(r, 1500));
     expect(cb.state.leading).toBe(false);
     const t0 = Date.now();
     await a.stop();
     await ca.done;
-    await waitFor(async () => cb.state.leading, 10_000, "b to take over");
+    await waitFor(() => cb.state.leading, 10_000, "b to take over");
     // Released, not expired: well under the 3 s lease.
     expect(Date.now() - t0).toBeLessThan(2500);
     await b.stop();
@@ -45,14 +45,14 @@ describe("leader election on a real Lease", () => {
   it("replaces a leader that stopped renewing once its lease has run out", async () => {
     const a = elector("a", "expiry");
     const ca = campaign(a);
-    await waitFor(async () => ca.state.leading, 10_000, "a to lead");
+    await waitFor(() => ca.state.leading, 10_000, "a to lead");
     // Simulate a frozen or partitioned leader: it stops renewing and never releases.
     (a as unknown as { stopper: AbortController }).stopper.abort();
     await ca.done;
     const b = elector("b", "expiry");
     const cb = campaign(b);
     const t0 = Date.now();
-    await waitFor(async () => cb.state.leading, 15_000, "b to take over");
+    await waitFor(() => cb.state.leading, 15_000, "b to take over");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(2000);
     await b.stop();
     await cb.done;
