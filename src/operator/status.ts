@@ -1,4 +1,6 @@
 import type { Condition } from "../api/meta.js";
+import type { KubeClient, KubeObject } from "../kube/client.js";
+import type { ResourceType } from "../kube/resources.js";
 
 export type ConditionInput = Omit<Condition, "lastTransitionTime" | "message"> & { message?: string };
 
@@ -61,4 +63,23 @@ export function mergePatch(before: unknown, after: unknown): unknown {
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Applies `change` to a copy of the object's status and writes it (as a merge patch of the
+ * status subresource) only when it differs: a reconcile that changes nothing writes nothing.
+ * The object's status is updated in place to what was written.
+ */
+export async function writeStatus<S extends { observedGeneration?: number }>(
+  client: KubeClient,
+  type: ResourceType,
+  object: Pick<KubeObject, "metadata"> & { status?: S },
+  change: (status: S) => void,
+): Promise<void> {
+  const status = structuredClone(object.status ?? ({} as S));
+  change(status);
+  status.observedGeneration = object.metadata.generation;
+  if (sameJson(status, object.status ?? {})) return;
+  await client.patchStatus(type, object.metadata.namespace, object.metadata.name ?? "", mergePatch(object.status ?? {}, status));
+  object.status = status;
 }

@@ -3,7 +3,7 @@ import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } f
 import { workspaceSchema, type Workspace } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
 import { ANNOTATIONS, LABELS } from "../../api/group.js";
-import { TerminalError, isApiError } from "../../errors.js";
+import { isApiError } from "../../errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
@@ -14,7 +14,7 @@ import { podForRun } from "../builders/run-pod.js";
 import { labelValue, names } from "../builders/names.js";
 import { ownerReference, isOwnedBy } from "../builders/owner.js";
 import { needsWorkspace, runQueue } from "../run-queue.js";
-import { mergePatch, sameJson, setCondition } from "../status.js";
+import { setCondition, writeStatus } from "../status.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 
@@ -66,8 +66,8 @@ export class RunController {
     if (run.status?.phase && FINISHED_PHASES.has(run.status.phase)) return {};
 
     const ws = await this.workspaceOf(run);
-    if (!ws) {
-      await this.finish(run, "Failed", REASON.WorkspaceNotFound, `workspace ${run.spec.workspace} does not exist in namespace ${key.namespace}`);
+    if (typeof ws === "string") {
+      await this.finish(run, "Failed", ws === "missing" ? REASON.WorkspaceNotFound : REASON.InvalidSpec, ws === "missing" ? `workspace ${run.spec.workspace} does not exist in namespace ${key.namespace}` : ws);
       return {};
     }
     await this.adopt(run, ws);
@@ -86,11 +86,12 @@ export class RunController {
     return this.startWhenReady(run, ws);
   }
 
-  private async workspaceOf(run: Run): Promise<Workspace | undefined> {
+  /** The run's workspace, or why there is none to run in ("missing", or what is wrong with it). */
+  private async workspaceOf(run: Run): Promise<Workspace | string> {
     const raw = await this.o.client.get(RESOURCES.Workspace, run.metadata.namespace, run.spec.workspace);
-    if (!raw) return undefined;
+    if (!raw) return "missing";
     const parsed = workspaceSchema.safeParse(raw);
-    if (!parsed.success) throw new TerminalError(REASON.InvalidSpec, `workspace ${run.spec.workspace}: ${formatIssues(parsed.error.issues).join("; ")}`);
+    if (!parsed.success) return `workspace ${run.spec.workspace}: ${formatIssues(parsed.error.issues).join("; ")}`;
     return parsed.data;
   }
 
@@ -285,18 +286,13 @@ export class RunController {
     this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name, phase, reason }, "Run finished");
   }
 
-  /** Applies `change` to a copy of the status and writes it only when it differs. */
   private async writeStatus(run: Run, change: (s: RunStatus) => void): Promise<void> {
-    const status: RunStatus = structuredClone(run.status ?? {});
-    change(status);
-    // Who created the run, as admission recorded it (the annotations cannot change).
-    const creator = createdBy(run);
-    if (creator && !status.createdBy) status.createdBy = creator;
-    status.observedGeneration = run.metadata.generation;
-    if (sameJson(status, run.status ?? {})) return;
-    const patch = mergePatch(run.status ?? {}, status);
-    await this.o.client.patchStatus(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", patch);
-    run.status = status;
+    await writeStatus(this.o.client, RESOURCES.Run, run, (status: RunStatus) => {
+      change(status);
+      // Who created the run, as admission recorded it (the annotations cannot change).
+      const creator = createdBy(run);
+      if (creator && !status.createdBy) status.createdBy = creator;
+    });
   }
 
   private async runsOf(ws: Workspace): Promise<Run[]> {

@@ -9,7 +9,7 @@ import type { Logger } from "../../log.js";
 import { names } from "../builders/names.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
 import { isFinished, runQueue } from "../run-queue.js";
-import { mergePatch, sameJson, setCondition } from "../status.js";
+import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 
 export interface WorkspaceControllerOptions {
@@ -42,7 +42,7 @@ export class WorkspaceController {
       await this.writeStatus(raw as unknown as Workspace, (s) => {
         s.conditions = setCondition(
           s.conditions,
-          { type: CONDITION.Ready, status: "False", reason: REASON.InvalidSpec, message: formatIssues(parsed.error.issues, ["spec"]).join("; ") },
+          { type: CONDITION.Ready, status: "False", reason: REASON.InvalidSpec, message: formatIssues(parsed.error.issues).join("; ") },
           this.o.now(),
         );
       });
@@ -118,13 +118,8 @@ export class WorkspaceController {
       .filter((r): r is Run => r !== undefined && r.spec.workspace === ws.metadata.name);
   }
 
-  private async writeStatus(ws: Workspace, change: (s: WorkspaceStatus) => void): Promise<void> {
-    const status: WorkspaceStatus = structuredClone(ws.status ?? {});
-    change(status);
-    status.observedGeneration = ws.metadata.generation;
-    if (sameJson(status, ws.status ?? {})) return;
-    await this.o.client.patchStatus(RESOURCES.Workspace, ws.metadata.namespace, ws.metadata.name ?? "", mergePatch(ws.status ?? {}, status));
-    ws.status = status;
+  private writeStatus(ws: Workspace, change: (s: WorkspaceStatus) => void): Promise<void> {
+    return writeStatus(this.o.client, RESOURCES.Workspace, ws, change);
   }
 }
 
