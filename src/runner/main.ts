@@ -79,6 +79,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   const hcl = Object.fromEntries(job.hclVariables.map((name) => [name, o.env[`${ENV.hclVariablePrefix}${name}`] ?? ""]));
   if (job.hclVariables.length) await writeFile(join(cwd, HCL_VARIABLES_FILE), hclVariables(hcl), { mode: 0o600 });
 
+  await waitForStateServer(stateUrl(o));
   const signals = o.signals ?? process;
   const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, stdin: job.command === "console" }), signals);
 
@@ -121,11 +122,26 @@ async function savePlan(
 ): Promise<NonNullable<RunnerResult["plan"]>> {
   const bytes = await readFile(planPath);
   const summary = summarizePlan(JSON.parse(await engineOutput(engine.binary, ["show", "-json", planPath], engine)) as object);
-  const res = await fetch(`${o.stateUrl ?? `http://127.0.0.1:${STATE_PORT}`}${PLAN_PATH}`, { method: "POST", body: bytes });
+  const res = await fetch(`${stateUrl(o)}${PLAN_PATH}`, { method: "POST", body: bytes });
   if (!res.ok) throw new KtfError(`the state sidecar could not save the plan: ${res.status} ${await res.text()}`);
   const { chunks } = (await res.json()) as { chunks: number };
   const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
   return { ...summary, secretName, digest, size: bytes.length, chunks };
+}
+
+function stateUrl(o: RunnerOptions): string {
+  return o.stateUrl ?? `http://127.0.0.1:${STATE_PORT}`;
+}
+
+/** The state sidecar starts beside the runner; the engine's first use of it must find it up. */
+async function waitForStateServer(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new KtfError(`the state sidecar did not answer on ${url} in ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** The runner's own variables stay out of the engine's environment. */

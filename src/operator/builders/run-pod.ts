@@ -3,7 +3,7 @@ import { LABELS } from "../../api/group.js";
 import type { Run } from "../../api/run.js";
 import type { EnvVar, Variable, Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
-import { ENV, MOUNTS, STATE_PORT, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
+import { ENV, MOUNTS, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
 import { chunkVolumeSources } from "../../archive/chunks.js";
 import { labelValue, names } from "./names.js";
 import { ownerReference } from "./owner.js";
@@ -125,8 +125,6 @@ function volumes(input: RunPodInput) {
   return { volumes: list, mounts };
 }
 
-const healthCheck = `require("http").get("http://127.0.0.1:${STATE_PORT}/healthz", (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on("error", () => process.exit(1))`;
-
 const RESTRICTED_CONTAINER = {
   allowPrivilegeEscalation: false,
   readOnlyRootFilesystem: true,
@@ -134,9 +132,10 @@ const RESTRICTED_CONTAINER = {
 };
 
 /**
- * The state sidecar (a native sidecar: it starts first, is ready before the engine starts,
- * and is stopped once the engine's container ends). It alone mounts the run's
- * ServiceAccount token.
+ * The state sidecar (a native sidecar: it starts first and is stopped once the engine's
+ * container ends). It alone mounts the run's ServiceAccount token. It listens on the pod's
+ * loopback only, so that no other pod can reach the state; the runner waits for it there
+ * (a kubelet probe could not reach it, and would add a probe period to every run).
  */
 function stateSidecar(image: string, job: RunnerJob) {
   return {
@@ -146,9 +145,6 @@ function stateSidecar(image: string, job: RunnerJob) {
     restartPolicy: "Always",
     args: ["state-server"],
     env: [{ name: ENV.job, value: JSON.stringify(job) }],
-    // The server listens on the pod's loopback only (no other pod may reach the state), so
-    // the kubelet cannot probe it over the network: the probe runs inside the container.
-    startupProbe: { exec: { command: ["node", "-e", healthCheck] }, periodSeconds: 1, failureThreshold: 60 },
     volumeMounts: [
       { name: "kube-api-access", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
       { name: "tmp", mountPath: MOUNTS.tmp },
