@@ -57,7 +57,12 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   const configDir = join(mounts.work, "config");
   await mkdir(configDir, { recursive: true });
   await mkdir(o.env.HOME ?? join(mounts.tmp, "home"), { recursive: true });
-  if (o.env.TF_PLUGIN_CACHE_DIR) await mkdir(o.env.TF_PLUGIN_CACHE_DIR, { recursive: true });
+  const cacheDir = o.env.TF_PLUGIN_CACHE_DIR;
+  if (cacheDir) {
+    await mkdir(cacheDir, { recursive: true }).catch((err: unknown) => {
+      throw new KtfError(`the provider cache volume is not writable by the run (uid ${process.getuid?.() ?? "?"}): ${errorMessage(err)}`);
+    });
+  }
   if (job.archive) {
     const bytes = await assembleChunks(mounts.archive, job.archive);
     await unpackArchive(bytes, configDir);
