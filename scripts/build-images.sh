@@ -2,7 +2,8 @@
 # Builds the images the local cluster runs, with buildah (no registry is reachable):
 #   pause  localhost/ktf/pause:3.10             the pod sandbox (a static C program)
 #   base   localhost/ktf/base:bookworm-node20   debootstrap'd Debian + the host's Node.js
-#   ktf    localhost/ktf/ktf:<content hash>     the operator and run image (./Containerfile)
+#   ktf    localhost/ktf/ktf:<content hash>     the operator and run image (./Containerfile),
+#                                               on $KTF_BASE_IMAGE when set
 # Each is saved as a docker-archive tarball in $KTF_CACHE/images and rebuilt only when its
 # inputs change. `ktf` prints the image reference as its last line.
 #   scripts/build-images.sh [pause|base|ktf]...    (default: all three)
@@ -82,13 +83,17 @@ node_modules_dir() {
 
 build_ktf() {
   [ -f "$root/dist/bin/ktf.js" ] || { log "dist/ is missing: run npm run build first"; exit 1; }
-  build_base
+  # KTF_BASE_IMAGE picks the base (docker.io/library/node:20-bookworm-slim where a registry
+  # is reachable); by default the local one, built here.
+  local base=${KTF_BASE_IMAGE:-$BASE_REF}
+  [ "$base" = "$BASE_REF" ] && build_base
   "$here/build-binaries.sh" tofu terraform
   local modules; modules=$(node_modules_dir)
   local tag
   tag=$( {
-    cat "$root/Containerfile" "$root/images/ktf/ktf" "$root/package-lock.json" "$(image_tarball "$BASE_REF").stamp"
-    echo "$TOFU_VERSION $TERRAFORM_VERSION"
+    cat "$root/Containerfile" "$root/images/ktf/ktf" "$root/package-lock.json"
+    [ "$base" = "$BASE_REF" ] && cat "$(image_tarball "$BASE_REF").stamp"
+    echo "$base $TOFU_VERSION $TERRAFORM_VERSION"
     (cd "$root" && find dist -type f -name '*.js' | sort | xargs sha256sum)
   } | sha256sum | cut -c1-12)
   local ref=localhost/ktf/ktf:$tag
@@ -101,9 +106,11 @@ build_ktf() {
     cp "$root/package.json" "$ctx/app/"
     cp -r "$root/dist" "$ctx/app/dist"
     cp "$root/images/ktf/ktf" "$ctx/app/bin/ktf"
-    # The base must be in buildah's store to build FROM it.
-    bah images -q "$BASE_REF" >/dev/null 2>&1 || bah pull --quiet "docker-archive:$(image_tarball "$BASE_REF")" >/dev/null
-    build "$ref" "$ctx" "$root/Containerfile" --build-arg "BASE_IMAGE=$BASE_REF"
+    # The local base must be in buildah's store to build FROM it.
+    if [ "$base" = "$BASE_REF" ] && ! bah images -q "$BASE_REF" >/dev/null 2>&1; then
+      bah pull --quiet "docker-archive:$(image_tarball "$BASE_REF")" >/dev/null
+    fi
+    build "$ref" "$ctx" "$root/Containerfile" --build-arg "BASE_IMAGE=$base"
     rm -rf "$ctx"
     # Older ktf images are of no use any more.
     find "$IMAGES" -name 'localhost_ktf_ktf_*.tar' ! -name "$(basename "$(image_tarball "$ref")")" -delete
