@@ -25,10 +25,6 @@ export class ValidationError extends KtfError {
   }
 }
 
-export class NotFoundError extends KtfError {
-  override readonly name = "NotFoundError";
-}
-
 /** A reconcile error that retrying cannot fix; it is recorded in status and not retried. */
 export class TerminalError extends KtfError {
   override readonly name = "TerminalError";

@@ -7,10 +7,9 @@ const CREATED_BY_GROUPS = ANNOTATIONS.createdByGroups;
 
 const runRules = (operations: string[]) => [{ apiGroups: [GROUP], apiVersions: ["*"], operations, resources: [RUN.plural] }];
 
-const annotation = (key: string) =>
-  `(has(object.metadata.annotations) && '${key}' in object.metadata.annotations ? object.metadata.annotations['${key}'] : '')`;
-const oldAnnotation = (key: string) =>
-  `(has(oldObject.metadata.annotations) && '${key}' in oldObject.metadata.annotations ? oldObject.metadata.annotations['${key}'] : '')`;
+/** CEL for an annotation of the object (or of the object before an update), '' when absent. */
+const annotation = (key: string, of: "object" | "oldObject" = "object") =>
+  `(has(${of}.metadata.annotations) && '${key}' in ${of}.metadata.annotations ? ${of}.metadata.annotations['${key}'] : '')`;
 const groups = "(has(request.userInfo.groups) ? request.userInfo.groups : []).join(',')";
 
 /**
@@ -77,7 +76,7 @@ function runCreatorValidation(): KubeObject[] {
             reason: "Forbidden",
           },
           {
-            expression: `request.operation != 'UPDATE' || (variables.claimed == ${oldAnnotation(CREATED_BY)} && variables.claimedGroups == ${oldAnnotation(CREATED_BY_GROUPS)})`,
+            expression: `request.operation != 'UPDATE' || (variables.claimed == ${annotation(CREATED_BY, "oldObject")} && variables.claimedGroups == ${annotation(CREATED_BY_GROUPS, "oldObject")})`,
             message: `metadata.annotations[${CREATED_BY}] and [${CREATED_BY_GROUPS}] cannot change`,
             reason: "Forbidden",
           },

@@ -1,4 +1,4 @@
-import { API_VERSION, GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
+import { GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
 import { ENGINE_COMMANDS } from "../api/commands.js";
 import { runCrd, workspaceCrd } from "../api/crd.js";
 import { admissionPolicies } from "./admission.js";
@@ -181,5 +181,3 @@ export function installManifests(options: Partial<InstallOptions> = {}): KubeObj
     ...admissionPolicies(),
   ];
 }
-
-export { API_VERSION };

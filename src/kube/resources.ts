@@ -1,4 +1,4 @@
-import { API_VERSION, GROUP, RUN, VERSION, WORKSPACE } from "../api/group.js";
+import { GROUP, RUN, VERSION, WORKSPACE } from "../api/group.js";
 
 /** Where a kind lives in the API: enough to build its REST path. */
 export interface ResourceType {
@@ -44,8 +44,6 @@ export const RESOURCES = {
   Run: grouped(GROUP, VERSION, RUN.kind, RUN.plural),
 } as const satisfies Record<string, ResourceType>;
 
-export type KindName = keyof typeof RESOURCES;
-
 export function apiVersionOf(r: ResourceType): string {
   return r.group === "" ? r.version : `${r.group}/${r.version}`;
 }
@@ -56,5 +54,3 @@ export function resourceFor(apiVersion: string, kind: string): ResourceType {
   if (!found) throw new Error(`ktf does not know the kind ${apiVersion}/${kind}`);
   return found;
 }
-
-export { API_VERSION };

@@ -22,10 +22,6 @@ export function setCondition(list: readonly Condition[] | undefined, update: Con
   return [...current.filter((c) => c.type !== update.type), next].sort((a, b) => a.type.localeCompare(b.type));
 }
 
-export function findCondition(list: readonly Condition[] | undefined, type: string): Condition | undefined {
-  return list?.find((c) => c.type === type);
-}
-
 /** Deep equality of JSON values, to skip status writes that would change nothing. */
 export function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(sortKeys(a)) === JSON.stringify(sortKeys(b));
