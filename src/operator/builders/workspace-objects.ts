@@ -77,6 +77,7 @@ export function outputsSecret(ws: Workspace, outputs: Record<string, unknown>): 
     kind: "Secret",
     metadata: meta(ws, names.outputsSecret(ws.metadata.name ?? "")),
     type: "Opaque",
-    stringData: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, JSON.stringify(v)])),
+    // data, not stringData: re-applying the same outputs then changes nothing.
+    data: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Buffer.from(JSON.stringify(v)).toString("base64")])),
   };
 }
