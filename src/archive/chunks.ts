@@ -1,17 +1,25 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { IntegrityError } from "../errors.js";
+import type { ArchiveRef } from "../api/run.js";
+import { LABELS } from "../api/group.js";
+import { IntegrityError, errorMessage } from "../errors.js";
 import type { KubeObject } from "../kube/client.js";
 
 /**
- * Archives and saved plans travel as chunks, one per ConfigMap (binaryData) or Secret,
- * each well under Kubernetes' 1 MiB object limit, so a configuration of any size goes
- * through. The run pod gets them as one projected volume, a file per chunk.
+ * Archives and saved plans travel as chunks, one per ConfigMap (binaryData) or Secret, so a
+ * configuration of any size goes through. The API server limits an object's data to 1 MiB
+ * of raw bytes; a chunk is small enough that even its base64 JSON, metadata included,
+ * stays under 1 MiB, which leaves room under etcd's and the request body's limits too.
+ * The run pod gets the chunks as one projected volume, chunk <i> in the file <i>.
  */
-export const CHUNK_BYTES = 900 * 1024;
+export const CHUNK_BYTES = 720 * 1024;
 export const CHUNK_KEY = "chunk";
 
+/**
+ * The object holding chunk `index`. The index is not zero-padded: readers take the count
+ * from the ref and ask for each index, they never sort names.
+ */
 export function chunkName(prefix: string, index: number): string {
   return `${prefix}-${index}`;
 }
@@ -20,28 +28,39 @@ export function chunkCount(size: number): number {
   return Math.max(1, Math.ceil(size / CHUNK_BYTES));
 }
 
+/** Views into `bytes` of at most CHUNK_BYTES each; one empty chunk for no bytes. */
 export function splitIntoChunks(bytes: Buffer): Buffer[] {
   const chunks: Buffer[] = [];
   for (let offset = 0; offset < bytes.length; offset += CHUNK_BYTES) chunks.push(bytes.subarray(offset, offset + CHUNK_BYTES));
   return chunks.length ? chunks : [Buffer.alloc(0)];
 }
 
+/** Enough of an owner reference for the chunks to go when their owner goes (a type, so it fits ObjectMeta's loose one). */
+export type ChunkOwner = {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+};
+
 export interface ChunkSet {
   namespace: string;
   /** The prefix of the objects' names: <name>-0, <name>-1, ... */
   name: string;
   bytes: Buffer;
-  owner?: { apiVersion: string; kind: string; name: string; uid: string };
+  owner?: ChunkOwner;
   labels?: Record<string, string>;
 }
 
-/** The ConfigMaps (configurations) or Secrets (saved plans, which hold variable values). */
+/** The ConfigMaps (configurations) or Secrets (saved plans, which hold variable values), immutable. */
 export function chunkObjects(kind: "ConfigMap" | "Secret", set: ChunkSet): KubeObject[] {
   return splitIntoChunks(set.bytes).map((chunk, index) => {
     const metadata = {
       name: chunkName(set.name, index),
       namespace: set.namespace,
-      labels: { "app.kubernetes.io/managed-by": "ktf", ...set.labels },
+      labels: { [LABELS.managedBy]: "ktf", ...set.labels },
       ...(set.owner ? { ownerReferences: [set.owner] } : {}),
     };
     const data = { [CHUNK_KEY]: chunk.toString("base64") };
@@ -51,6 +70,14 @@ export function chunkObjects(kind: "ConfigMap" | "Secret", set: ChunkSet): KubeO
   });
 }
 
+/**
+ * The ConfigMaps <name>-<index> that carry a configuration archive into the cluster,
+ * labelled as an archive; the caller adds `ktf.dev/run` and the run as owner.
+ */
+export function archiveConfigMaps(set: ChunkSet): KubeObject[] {
+  return chunkObjects("ConfigMap", { ...set, labels: { [LABELS.component]: "archive", ...set.labels } });
+}
+
 /** The projected volume sources that put chunk <i> at the file <i>. */
 export function chunkVolumeSources(kind: "configMap" | "secret", prefix: string, chunks: number): Record<string, unknown>[] {
   return Array.from({ length: chunks }, (_, i) => ({
@@ -58,19 +85,32 @@ export function chunkVolumeSources(kind: "configMap" | "secret", prefix: string,
   }));
 }
 
-/** Joins the mounted chunk files and checks them against the recorded size and digest. */
-export async function assembleChunks(dir: string, ref: { digest: string; size: number; chunks: number }): Promise<Buffer> {
+/** The projected volume sources that mount an archive's ConfigMaps in the run pod. */
+export function archiveVolumeSources(ref: Pick<ArchiveRef, "name" | "chunks">): Record<string, unknown>[] {
+  return chunkVolumeSources("configMap", ref.name, ref.chunks);
+}
+
+/** Joins the mounted chunk files 0..chunks-1 and checks them against the recorded size and digest. */
+export async function assembleChunks(dir: string, ref: Pick<ArchiveRef, "digest" | "size" | "chunks">): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for (let i = 0; i < ref.chunks; i++) {
-    try {
-      parts.push(await readFile(join(dir, String(i))));
-    } catch {
-      throw new IntegrityError(`chunk ${i} of ${ref.chunks} is missing from ${dir}`);
-    }
-  }
+  for (let i = 0; i < ref.chunks; i++) parts.push(await readChunk(dir, i, ref.chunks));
   const bytes = Buffer.concat(parts);
-  if (bytes.length !== ref.size) throw new IntegrityError(`the archive has ${bytes.length} bytes, ${ref.size} were uploaded`);
+  if (bytes.length !== ref.size) {
+    throw new IntegrityError(`the archive in ${dir} has ${bytes.length} bytes, but ${ref.size} were uploaded`);
+  }
   const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  if (digest !== ref.digest) throw new IntegrityError(`the archive's digest is ${digest}, ${ref.digest} was uploaded`);
+  if (digest !== ref.digest) {
+    throw new IntegrityError(`the archive in ${dir} has the digest ${digest}, but ${ref.digest} was uploaded: a chunk was changed or mixed up`);
+  }
   return bytes;
+}
+
+async function readChunk(dir: string, index: number, chunks: number): Promise<Buffer> {
+  try {
+    return await readFile(join(dir, String(index)));
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === "ENOENT";
+    const problem = missing ? "is missing" : `cannot be read (${errorMessage(err)})`;
+    throw new IntegrityError(`chunk ${index} of ${chunks} ${problem} in ${dir}`, { cause: err });
+  }
 }

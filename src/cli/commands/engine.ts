@@ -63,11 +63,12 @@ async function pack(dir: string, command: string): Promise<PackedConfiguration> 
   }
 }
 
+/** The configuration when the directory has one; any other problem with it is reported. */
 async function packIfPresent(dir: string): Promise<PackedConfiguration | undefined> {
   try {
     return await packConfiguration(dir);
   } catch (err) {
-    if (err instanceof UsageError) return undefined;
+    if (err instanceof UsageError && err.message.startsWith("no terraform configuration")) return undefined;
     throw err;
   }
 }
