@@ -5,6 +5,7 @@ import type { ArchiveRef } from "../api/run.js";
 import { LABELS } from "../api/group.js";
 import { IntegrityError, errorMessage } from "../errors.js";
 import type { KubeObject } from "../kube/client.js";
+import type { OwnerReference } from "../kube/owner.js";
 
 /**
  * Archives and saved plans travel as chunks, one per ConfigMap (binaryData) or Secret, so a
@@ -35,22 +36,13 @@ export function splitIntoChunks(bytes: Buffer): Buffer[] {
   return chunks.length ? chunks : [Buffer.alloc(0)];
 }
 
-/** Enough of an owner reference for the chunks to go when their owner goes (a type, so it fits ObjectMeta's loose one). */
-export type ChunkOwner = {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-};
-
 export interface ChunkSet {
   namespace: string;
   /** The prefix of the objects' names: <name>-0, <name>-1, ... */
   name: string;
   bytes: Buffer;
-  owner?: ChunkOwner;
+  /** The chunks go when their owner goes. */
+  owner?: OwnerReference;
   labels?: Record<string, string>;
 }
 

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { API_VERSION, LABELS, RUN } from "../api/group.js";
 import type { EngineCommand } from "../api/commands.js";
 import { runSchema, type ArchiveRef, type Run } from "../api/run.js";
-import { chunkCount, chunkObjects } from "../archive/chunks.js";
+import { archiveConfigMaps, chunkCount } from "../archive/chunks.js";
+import { ownerReference } from "../kube/owner.js";
 import type { PackedConfiguration } from "../archive/pack.js";
 import { ApiError, ConnectionError, KtfError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
@@ -72,12 +73,11 @@ export async function createRun(client: KubeClient, req: RunRequest): Promise<Ru
   const run = runSchema.parse(created);
   if (!archive || !req.configuration) return run;
   try {
-    const owner = { apiVersion: API_VERSION, kind: RUN.kind, name, uid: run.metadata.uid ?? "" };
-    const configMaps = chunkObjects("ConfigMap", {
+    const configMaps = archiveConfigMaps({
       namespace: req.namespace,
       name: archive.name,
       bytes: req.configuration.bytes,
-      owner,
+      owner: ownerReference(run),
       labels: { [LABELS.run]: name },
     });
     for (const cm of configMaps) await client.create(cm);

@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import { stateLeaseName, stateSecretName } from "../../state/state-store.js";
 
 const MAX_NAME = 253;
 const MAX_LABEL = 63;
@@ -31,8 +30,4 @@ export const names = {
   outputsSecret: (ws: string) => fit(`${ws}-outputs`, MAX_NAME),
   /** The prefix of the Secrets holding a run's saved plan. */
   planSecret: (run: string) => fit(`${run}-plan`, MAX_NAME - 4),
-  /** The state Secret and lock Lease, named as the engines' kubernetes backend names them. */
-  stateSuffix: (ws: string) => ws,
-  stateSecret: (ws: string) => stateSecretName(ws),
-  stateLease: (ws: string) => stateLeaseName(ws),
 } as const;

@@ -4,9 +4,9 @@ import type { Run } from "../../api/run.js";
 import type { EnvVar, Variable, Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
 import { ENV, MOUNTS, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
-import { chunkVolumeSources } from "../../archive/chunks.js";
+import { archiveVolumeSources, chunkVolumeSources } from "../../archive/chunks.js";
 import { labelValue, names } from "./names.js";
-import { ownerReference } from "./owner.js";
+import { ownerReference } from "../../kube/owner.js";
 
 export interface RunPodInput {
   run: Run;
@@ -73,7 +73,7 @@ export function runnerJob(input: RunPodInput): RunnerJob {
       ? { plan: { digest: plan.digest, size: plan.size, chunks: plan.chunks } }
       : {}),
     hclVariables: ws.spec.variables.filter((v) => v.hcl).map((v) => v.name),
-    stateSecretSuffix: names.stateSuffix(ws.metadata.name ?? ""),
+    stateSecretSuffix: ws.metadata.name ?? "",
   };
 }
 
@@ -110,7 +110,7 @@ function volumes(input: RunPodInput) {
     { name: "cache", mountPath: MOUNTS.cache },
   ];
   if (archive) {
-    list.push({ name: "archive", projected: { sources: chunkVolumeSources("configMap", archive.name, archive.chunks) } });
+    list.push({ name: "archive", projected: { sources: archiveVolumeSources(archive) } });
     mounts.push({ name: "archive", mountPath: MOUNTS.archive, readOnly: true });
   }
   if (plan?.secretName && plan.chunks) {

@@ -2,7 +2,8 @@ import { LABELS } from "../../api/group.js";
 import type { Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
 import { labelValue, names } from "./names.js";
-import { ownerReference } from "./owner.js";
+import { stateLeaseName, stateSecretName } from "../../state/state-store.js";
+import { ownerReference } from "../../kube/owner.js";
 
 function meta(ws: Workspace, name: string) {
   return {
@@ -35,9 +36,9 @@ export function runnerRole(ws: Workspace): KubeObject {
     kind: "Role",
     metadata: meta(ws, names.runnerRole(wsName)),
     rules: [
-      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "delete"], resourceNames: [names.stateSecret(wsName)] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "delete"], resourceNames: [stateSecretName(wsName)] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
-      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "update"], resourceNames: [names.stateLease(wsName)] },
+      { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "update"], resourceNames: [stateLeaseName(wsName)] },
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
     ],
   };

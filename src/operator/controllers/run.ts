@@ -12,8 +12,9 @@ import { chunkName } from "../../archive/chunks.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun } from "../builders/run-pod.js";
 import { labelValue, names } from "../builders/names.js";
-import { ownerReference, isOwnedBy } from "../builders/owner.js";
+import { ownerReference, isOwnedBy } from "../../kube/owner.js";
 import { needsWorkspace, runQueue } from "../run-queue.js";
+import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
@@ -110,7 +111,7 @@ export class RunController {
 
   private async startWhenReady(run: Run, ws: Workspace): Promise<ReconcileResult> {
     if (needsWorkspace(run)) {
-      const siblings = await this.runsOf(ws);
+      const siblings = await runsOfWorkspace(this.o.client, ws);
       const { active, waiting } = runQueue(siblings);
       if (active && active.metadata.name !== run.metadata.name) {
         const position = waiting.findIndex((r) => r.metadata.name === run.metadata.name) + 1;
@@ -250,7 +251,7 @@ export class RunController {
 
   /** An engine that was killed never unlocked the state: unlock it for the runs to come. */
   private async releaseLeftLock(run: Run): Promise<void> {
-    const loc = { namespace: run.metadata.namespace ?? "", suffix: names.stateSuffix(run.spec.workspace) };
+    const loc = { namespace: run.metadata.namespace ?? "", suffix: run.spec.workspace };
     if (await releaseLockOfRun(this.o.client, loc, run.metadata.name ?? "")) {
       this.o.events.warning(run, "LockReleased", `Released the state lock the run left behind`);
       this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name }, "Released a state lock left by an ended run");
@@ -295,12 +296,6 @@ export class RunController {
     });
   }
 
-  private async runsOf(ws: Workspace): Promise<Run[]> {
-    const list = await this.o.client.list(RESOURCES.Run, ws.metadata.namespace);
-    return list.items
-      .map((r) => runSchema.safeParse(r).data)
-      .filter((r): r is Run => r !== undefined && r.spec.workspace === ws.metadata.name);
-  }
 }
 
 /** The creator recorded at admission (see src/install/admission.ts). */

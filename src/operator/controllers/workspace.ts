@@ -1,14 +1,15 @@
-import { gunzipSync } from "node:zlib";
 import { CONDITION, REASON } from "../../api/conditions.js";
-import { runSchema, type Run } from "../../api/run.js";
+import type { Run } from "../../api/run.js";
 import { workspaceSchema, type Output, type Workspace, type WorkspaceStatus } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
 import { names } from "../builders/names.js";
+import { StateStore } from "../../state/state-store.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
 import { isFinished, runQueue } from "../run-queue.js";
+import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 
@@ -50,7 +51,7 @@ export class WorkspaceController {
     }
     const ws = parsed.data;
     const serviceAccountName = await this.ensureRunnerAccess(ws);
-    const runs = await this.runsOf(ws);
+    const runs = await runsOfWorkspace(this.o.client, ws);
     const state = await this.readState(ws);
     const outputs = state?.outputs ?? {};
     if (state) await this.o.client.apply(outputsSecret(ws, Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]))), { force: true });
@@ -96,27 +97,16 @@ export class WorkspaceController {
 
   /** The engine's state for this workspace, or undefined before the first write. */
   private async readState(ws: Workspace): Promise<StateFile | undefined> {
-    const secret = await this.o.client.get<KubeObject & { data?: Record<string, string> }>(
-      RESOURCES.Secret,
-      ws.metadata.namespace,
-      names.stateSecret(ws.metadata.name ?? ""),
-    );
-    const encoded = secret?.data?.tfstate;
-    if (!encoded) return undefined;
+    const store = new StateStore(this.o.client, { namespace: ws.metadata.namespace ?? "", suffix: ws.metadata.name ?? "" });
     try {
-      return JSON.parse(gunzipSync(Buffer.from(encoded, "base64")).toString("utf8")) as StateFile;
+      const state = await store.read();
+      return state ? (JSON.parse(state.toString("utf8")) as StateFile) : undefined;
     } catch (err) {
       this.o.log.warn({ namespace: ws.metadata.namespace, name: ws.metadata.name, err }, "State secret is not gzipped JSON");
       return undefined;
     }
   }
 
-  private async runsOf(ws: Workspace): Promise<Run[]> {
-    const list = await this.o.client.list(RESOURCES.Run, ws.metadata.namespace);
-    return list.items
-      .map((r) => runSchema.safeParse(r).data)
-      .filter((r): r is Run => r !== undefined && r.spec.workspace === ws.metadata.name);
-  }
 
   private writeStatus(ws: Workspace, change: (s: WorkspaceStatus) => void): Promise<void> {
     return writeStatus(this.o.client, RESOURCES.Workspace, ws, change);

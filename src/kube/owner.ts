@@ -1,5 +1,6 @@
-import type { KubeObject } from "../../kube/client.js";
+import type { KubeObject } from "./client.js";
 
+/** What garbage collection follows from an object to its owner (a type, so that it fits ObjectMeta's loose one). */
 export type OwnerReference = {
   apiVersion: string;
   kind: string;
