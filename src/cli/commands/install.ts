@@ -5,6 +5,7 @@ import { runCreatorMutation } from "../../install/admission.js";
 import { isApiError } from "../../errors.js";
 import type { KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
+import { API_VERSION, RUN } from "../../api/group.js";
 import type { KtfOptions } from "../engine-args.js";
 import type { Terminal } from "../output/terminal.js";
 
@@ -19,6 +20,7 @@ export interface InstallCommandOptions extends KtfOptions {
 
 const POLL_MS = 1000;
 const ROLLOUT_TIMEOUT_MS = 180_000;
+const ADMISSION_TIMEOUT_MS = 120_000;
 
 /**
  * `ktf install`: the CRDs, the operator, its RBAC and the user roles, applied server-side
@@ -52,6 +54,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
   }
   const deployment = objects.find((x) => x.kind === "Deployment");
   if (deployment) await waitRolledOut(t, client, deployment);
+  await waitAdmissionReady(t, client, deployment?.metadata.namespace ?? defaultInstallOptions.namespace);
   t.stdout.write("ktf is installed.\n");
   return 0;
 }
@@ -81,6 +84,38 @@ async function waitRolledOut(t: Terminal, client: ReturnType<typeof connectToClu
     if (Date.now() > deadline) {
       t.stderr.write(`ktf: the operator did not become available in ${ROLLOUT_TIMEOUT_MS / 1000}s; see: kubectl -n ${deployment.metadata.namespace} describe deployment ${deployment.metadata.name}\n`);
       return;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+/**
+ * The API server resolves a policy's paramKind (Workspace) through a discovery cache it
+ * refreshes on its own schedule, and until then rejects every Run with "failed to configure
+ * policy". A server-side dry-run create of a Run goes through all the admission policies
+ * and persists nothing, so install waits for it to pass before saying ktf is ready.
+ */
+async function waitAdmissionReady(t: Terminal, client: ReturnType<typeof connectToCluster>["client"], namespace: string): Promise<void> {
+  const probe: KubeObject = {
+    apiVersion: API_VERSION,
+    kind: RUN.kind,
+    metadata: { name: "ktf-install-probe", namespace },
+    spec: { workspace: "ktf-install-probe", command: "plan" },
+  };
+  const deadline = Date.now() + ADMISSION_TIMEOUT_MS;
+  let waiting = false;
+  for (;;) {
+    try {
+      await client.create(probe, { dryRun: true });
+      return;
+    } catch (err) {
+      if (!isApiError(err) || !/failed to configure policy|not yet synced/.test(err.message)) throw err;
+      if (!waiting) t.stdout.write("waiting for the API server to load the admission policies\n");
+      waiting = true;
+      if (Date.now() > deadline) {
+        t.stderr.write(`ktf: the API server's admission policies are not ready after ${ADMISSION_TIMEOUT_MS / 1000}s: ${err.message}\n`);
+        return;
+      }
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
