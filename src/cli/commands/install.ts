@@ -21,6 +21,8 @@ export interface InstallCommandOptions extends KtfOptions {
 const POLL_MS = 1000;
 const ROLLOUT_TIMEOUT_MS = 180_000;
 const ADMISSION_TIMEOUT_MS = 120_000;
+/** What the API server says while a new CRD or policy has not reached its admission chain yet. */
+const TRANSIENT_ADMISSION = /failed to configure policy|not yet synced|There can be a delay between when CustomResourceDefinitions are created/;
 
 /**
  * `ktf install`: the CRDs, the operator, its RBAC and the user roles, applied server-side
@@ -91,8 +93,8 @@ async function waitRolledOut(t: Terminal, client: ReturnType<typeof connectToClu
 
 /**
  * The API server resolves a policy's paramKind (Workspace) through a discovery cache it
- * refreshes on its own schedule, and until then rejects every Run with "failed to configure
- * policy". A server-side dry-run create of a Run goes through all the admission policies
+ * refreshes every 30 s, and until then rejects every Run with "failed to configure policy";
+ * a CRD is Established a moment before its kind reaches the admission chain as well. A server-side dry-run create of a Run goes through all the admission policies
  * and persists nothing, so install waits for it to pass before saying ktf is ready.
  */
 async function waitAdmissionReady(t: Terminal, client: ReturnType<typeof connectToCluster>["client"], namespace: string): Promise<void> {
@@ -109,7 +111,7 @@ async function waitAdmissionReady(t: Terminal, client: ReturnType<typeof connect
       await client.create(probe, { dryRun: true });
       return;
     } catch (err) {
-      if (!isApiError(err) || !/failed to configure policy|not yet synced/.test(err.message)) throw err;
+      if (!isApiError(err) || !TRANSIENT_ADMISSION.test(err.message)) throw err;
       if (!waiting) t.stdout.write("waiting for the API server to load the admission policies\n");
       waiting = true;
       if (Date.now() > deadline) {
