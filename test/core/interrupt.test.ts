@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runSchema } from "../../src/api/run.js";
+import { RESOURCES } from "../../src/kube/resources.js";
+import { waitFor } from "../harness/cluster.js";
+import { ktfInTerminal } from "../harness/terminal.js";
+import { workspaceFixture } from "../harness/workspace.js";
+
+// A new value of "round" replaces the resource, so every apply runs the provisioner again.
+const SLOW = `
+variable "round" {
+  type = string
+}
+resource "terraform_data" "slow" {
+  triggers_replace = var.round
+  provisioner "local-exec" {
+    command = "sleep 12"
+  }
+}
+`;
+
+/** Ctrl-C in the terminal where `ktf apply` streams its run, then an answer to ktf's question. */
+describe("Ctrl-C during a run", () => {
+  let w: Awaited<ReturnType<typeof workspaceFixture>>;
+  beforeAll(async () => {
+    w = await workspaceFixture("interrupt", { "main.tf": SLOW });
+  });
+  afterAll(async () => {
+    await w.cleanup();
+  });
+
+  async function interruptedApply(answer: string) {
+    const session = ktfInTerminal(w.dir, ["apply", "-auto-approve", "-var", `round=${answer}`]);
+    try {
+      await session.shows(/terraform_data\.slow \(local-exec\): Executing/);
+      session.type("\x03");
+      await session.shows(/Cancel run (\S+)\? \[y\]es cancels it, \[n\]o detaches/);
+      session.type(`${answer}\r`);
+      const code = await session.exited;
+      const name = /Cancel run (\S+)\?/.exec(session.output())?.[1] ?? "";
+      return { code, output: session.output(), name };
+    } finally {
+      session.kill();
+    }
+  }
+
+  it("detaches on 'n': ktf exits 0 and the run goes on to the end", async () => {
+    const { code, output, name } = await interruptedApply("n");
+    expect(output).toContain(`ktf: detached; the run goes on. Follow it with: ktf runs logs ${name} -f`);
+    expect(code).toBe(0);
+    const run = runSchema.parse(await w.client.get(RESOURCES.Run, w.ns, name));
+    expect(run.spec.cancel).toBe(false);
+    const done = await waitFor(async () => {
+      const r = runSchema.parse(await w.client.get(RESOURCES.Run, w.ns, name));
+      return r.status?.phase === "Succeeded" || r.status?.phase === "Failed" ? r : undefined;
+    }, 120_000, "the detached run to finish");
+    expect(done.status?.phase).toBe("Succeeded");
+  });
+
+  it("cancels on 'y': the engine stops, the run is Canceled and the lock is free", async () => {
+    const { code, output, name } = await interruptedApply("y");
+    expect(output).toContain(`ktf: canceling run ${name}`);
+    expect(output).toMatch(/Interrupt received|Gracefully shutting down/);
+    expect(code).not.toBe(0);
+    const run = runSchema.parse(await w.client.get(RESOURCES.Run, w.ns, name));
+    expect(run.spec.cancel).toBe(true);
+    expect(run.status?.phase).toBe("Canceled");
+    const plan = await w.ktf(["plan", "-lock-timeout=0s", "-var", "round=y"]);
+    expect(plan.code, plan.stderr).toBe(0);
+  });
+});
