@@ -3,20 +3,7 @@ import { runSchema } from "../../src/api/run.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { waitFor } from "../harness/cluster.js";
 import { ktfInTerminal } from "../harness/terminal.js";
-import { workspaceFixture } from "../harness/workspace.js";
-
-// A new value of "round" replaces the resource, so every apply runs the provisioner again.
-const SLOW = `
-variable "round" {
-  type = string
-}
-resource "terraform_data" "slow" {
-  triggers_replace = var.round
-  provisioner "local-exec" {
-    command = "sleep 12"
-  }
-}
-`;
+import { SLOW, workspaceFixture } from "../harness/workspace.js";
 
 /** Ctrl-C in the terminal where `ktf apply` streams its run, then an answer to ktf's question. */
 describe("Ctrl-C during a run", () => {
@@ -29,7 +16,7 @@ describe("Ctrl-C during a run", () => {
   });
 
   async function interruptedApply(answer: string) {
-    const session = ktfInTerminal(w.dir, ["apply", "-auto-approve", "-var", `round=${answer}`]);
+    const session = ktfInTerminal(w.dir, ["apply", "-auto-approve", "-var", `tag=${answer}`, "-var", "seconds=12"]);
     try {
       await session.shows(/terraform_data\.slow \(local-exec\): Executing/);
       session.type("\x03");
@@ -64,7 +51,7 @@ describe("Ctrl-C during a run", () => {
     const run = runSchema.parse(await w.client.get(RESOURCES.Run, w.ns, name));
     expect(run.spec.cancel).toBe(true);
     expect(run.status?.phase).toBe("Canceled");
-    const plan = await w.ktf(["plan", "-lock-timeout=0s", "-var", "round=y"]);
+    const plan = await w.ktf(["plan", "-lock-timeout=0s", "-var", "tag=y"]);
     expect(plan.code, plan.stderr).toBe(0);
   });
 });

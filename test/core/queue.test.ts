@@ -1,23 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../harness/cluster.js";
-import { runNameIn, workspaceFixture } from "../harness/workspace.js";
-
-const SLOW = `
-variable "tag" {
-  type = string
-}
-variable "seconds" {
-  type    = number
-  default = 4
-}
-resource "terraform_data" "slow" {
-  # A new tag replaces the resource, so that its provisioner runs (and takes time) each apply.
-  triggers_replace = var.tag
-  provisioner "local-exec" {
-    command = "sleep \${var.seconds}"
-  }
-}
-`;
+import { runNameIn, SLOW, workspaceFixture } from "../harness/workspace.js";
 
 describe("runs that change state", () => {
   let w: Awaited<ReturnType<typeof workspaceFixture>>;

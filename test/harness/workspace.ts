@@ -66,3 +66,23 @@ output "servers" {
   value = terraform_data.server[*].output
 }
 `;
+
+/**
+ * A resource whose provisioner sleeps var.seconds; a new var.tag replaces it, so every apply
+ * with a new tag takes that long (and holds the state lock meanwhile).
+ */
+export const SLOW = `
+variable "tag" {
+  type = string
+}
+variable "seconds" {
+  type    = number
+  default = 4
+}
+resource "terraform_data" "slow" {
+  triggers_replace = var.tag
+  provisioner "local-exec" {
+    command = "sleep \${var.seconds}"
+  }
+}
+`;
