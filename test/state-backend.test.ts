@@ -47,7 +47,9 @@ describe("the state backend", () => {
     expect(((await second.json()) as { ID: string }).ID).toBe("A");
     expect((await fetch(`${base}/state?ID=B`, { method: "POST", body: "{}" })).status).toBe(423);
     expect((await fetch(`${base}/lock`, { method: "UNLOCK", body: lockInfo("B") })).status).toBe(423);
+    expect(((await (await fetch(`${base}/lock`)).json()) as { ID: string }).ID).toBe("A");
     expect((await fetch(`${base}/lock`, { method: "UNLOCK", body: lockInfo("A") })).status).toBe(200);
+    expect((await fetch(`${base}/lock`)).status).toBe(204);
     expect((await fetch(`${base}/lock`, { method: "LOCK", body: lockInfo("B") })).status).toBe(200);
     expect((await fetch(`${base}/lock`, { method: "UNLOCK", body: lockInfo("B") })).status).toBe(200);
   });

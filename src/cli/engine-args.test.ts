@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hasFlag, splitEngineArgs, takeFlag } from "./engine-args.js";
+import { hasFlag, hoistLeadingOptions, splitEngineArgs, takeFlag } from "./engine-args.js";
 
 describe("splitEngineArgs", () => {
   it.each([
@@ -15,6 +15,19 @@ describe("splitEngineArgs", () => {
 
   it("rejects a ktf option without a value", () => {
     expect(() => splitEngineArgs(["-n"])).toThrow("-n needs a value");
+  });
+});
+
+describe("hoistLeadingOptions", () => {
+  it.each([
+    [["-n", "team", "plan", "-var", "x=1"], ["plan", "-var", "x=1", "-n", "team"]],
+    [["--kubeconfig=/k", "--context", "c", "runs", "list"], ["runs", "list", "--kubeconfig=/k", "--context", "c"]],
+    [["-chdir=infra", "plan", "--", "-target=a"], ["plan", "-chdir=infra", "--", "-target=a"]],
+    [["plan", "-n", "team"], ["plan", "-n", "team"]],
+    [["--version"], ["--version"]],
+    [["workspace", "new", "a", "-n", "x"], ["workspace", "new", "a", "-n", "x"]],
+  ])("%j", (argv, words) => {
+    expect(hoistLeadingOptions(argv)).toEqual(words);
   });
 });
 

@@ -53,6 +53,28 @@ export function splitEngineArgs(words: readonly string[]): { options: KtfOptions
   return { options, engineArgs };
 }
 
+/**
+ * kubectl takes its options before the command too (`kubectl -n team get pods`), and
+ * terraform its -chdir (`terraform -chdir=dir plan`). Moves such leading options after the
+ * command's words, ahead of any `--`, where every command looks for them.
+ *   ktf -n team plan -- -target=a  ->  plan -n team -- -target=a
+ */
+export function hoistLeadingOptions(argv: readonly string[]): string[] {
+  const leading: string[] = [];
+  let i = 0;
+  while (i < argv.length) {
+    const word = argv[i] ?? "";
+    const eq = word.indexOf("=");
+    if (!WITH_VALUE[eq > 0 ? word.slice(0, eq) : word]) break;
+    const width = eq > 0 || i + 1 >= argv.length ? 1 : 2;
+    leading.push(...argv.slice(i, i + width));
+    i += width;
+  }
+  const rest = argv.slice(i);
+  const dashes = rest.indexOf("--");
+  return dashes < 0 ? [...rest, ...leading] : [...rest.slice(0, dashes), ...leading, ...rest.slice(dashes)];
+}
+
 /** Whether the engine arguments contain a flag, as `-flag` or `-flag=value` (terraform also accepts `--flag`). */
 export function hasFlag(args: readonly string[], flag: string): boolean {
   return args.some((a) => {

@@ -4,7 +4,7 @@ import { ApiError, ConnectionError, KtfError, ValidationError, errorMessage } fr
 import { KTF_VERSION } from "../version.js";
 import { engineCommand } from "./commands/engine.js";
 import { install, type InstallCommandOptions } from "./commands/install.js";
-import type { KtfOptions } from "./engine-args.js";
+import { hoistLeadingOptions, type KtfOptions } from "./engine-args.js";
 import { runsCancel, runsList, runsLogs } from "./commands/runs.js";
 import { workspaceDelete, workspaceList, workspaceNew, workspaceSelect, workspaceShow, type NewWorkspaceOptions } from "./commands/workspace.js";
 import type { Terminal } from "./output/terminal.js";
@@ -131,7 +131,8 @@ function wantsHelp(words: readonly string[]): boolean {
  */
 export async function main(argv: readonly string[], t: Terminal, services: { operator: (args: string[]) => Promise<number>; runner: () => Promise<number>; stateServer: () => Promise<number> }): Promise<number> {
   let exitCode = 0;
-  const [first, ...rest] = argv;
+  const words = hoistLeadingOptions(argv);
+  const [first, ...rest] = words;
   try {
     if (first && (ENGINE_COMMANDS as readonly string[]).includes(first) && !wantsHelp(rest)) {
       return await engineCommand(t, first as EngineCommand, rest);
@@ -139,7 +140,7 @@ export async function main(argv: readonly string[], t: Terminal, services: { ope
     if (first === "operator" && !wantsHelp(rest)) return await services.operator(rest);
     if (first === "runner") return await services.runner();
     if (first === "state-server") return await services.stateServer();
-    await buildProgram(t, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
+    await buildProgram(t, (code) => (exitCode = code)).parseAsync(words, { from: "user" });
     return exitCode;
   } catch (err) {
     return reportError(t, err);

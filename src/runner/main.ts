@@ -5,7 +5,8 @@ import { assembleChunks } from "../archive/chunks.js";
 import { unpackArchive } from "../archive/unpack.js";
 import { parseOrThrow } from "../api/validate.js";
 import { errorMessage, KtfError } from "../errors.js";
-import { PLAN_PATH } from "../state/http-backend.js";
+import { LOCK_PATH, PLAN_PATH } from "../state/http-backend.js";
+import type { LockInfo } from "../state/state-lock.js";
 import type { Logger } from "../log.js";
 import { ENV, MOUNTS, STATE_PORT, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
 import { engineOutput, engineResult, engineVersion, startEngine, type EngineProcess } from "./engine.js";
@@ -105,6 +106,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
     await writeFile(planPath, bytes, { mode: 0o600 });
   }
   const exitCode = await run(commandLine(job, planPath));
+  if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));
   const planned = job.command === "plan" && job.savePlanAs && (exitCode === 0 || exitCode === 2);
   if (!planned) return { exitCode };
   return { exitCode, plan: await savePlan(o, job.savePlanAs ?? "", planPath, { cwd, env, binary }) };
@@ -132,6 +134,15 @@ async function savePlan(
   const { chunks } = (await res.json()) as { chunks: number };
   const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
   return { ...summary, secretName, digest, size: bytes.length, chunks };
+}
+
+/** The engine only says "Unexpected HTTP response code 423" when force-unlock names the wrong ID. */
+async function explainLock(url: string): Promise<void> {
+  const res = await fetch(`${url}${LOCK_PATH}`).catch(() => undefined);
+  if (res?.status !== 200) return;
+  const holder = (await res.json()) as LockInfo;
+  const what = [holder.Operation?.replace(/^OperationType/, "").toLowerCase(), holder.Who && `by ${holder.Who}`, holder.Created && `since ${holder.Created}`].filter(Boolean).join(" ");
+  process.stderr.write(`ktf: the state's lock is held by ID ${holder.ID}${what ? ` (${what})` : ""}; force-unlock takes that ID\n`);
 }
 
 function stateUrl(o: RunnerOptions): string {

@@ -88,6 +88,11 @@ export function createStateBackend(o: StateBackendOptions): http.Server {
         o.log.info({ lock: info.ID, operation: info.Operation, ok: result.ok }, "Lock requested");
         return lockAnswer(res, result);
       }
+      case `GET ${LOCK_PATH}`: {
+        // Not part of the engine's protocol: the runner reads who holds the lock to explain a failed force-unlock.
+        const holder = await o.lock.holder();
+        return holder ? send(res, 200, JSON.stringify(holder)) : send(res, 204);
+      }
       case `UNLOCK ${LOCK_PATH}`: {
         const info = JSON.parse((await body(req, max)).toString("utf8") || "{}") as LockInfo;
         const result = await o.lock.unlock(info.ID);

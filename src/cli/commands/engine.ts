@@ -37,6 +37,11 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   }
 
   let args = engineArgs;
+  if (command === "force-unlock" && !hasFlag(args, "force")) {
+    // The engine in the pod has no terminal to ask on; ask here, as it would.
+    if (!(await confirmUnlock(t, workspace))) return 1;
+    args = ["-force", ...args];
+  }
   let savePlan = false;
   if (command === "plan") {
     // A saved plan lives in the cluster, as the run's Secrets; -out names nothing local.
@@ -122,6 +127,17 @@ async function planThenApply(
     return 1;
   }
   return applySavedPlan(t, session, { ...base, planRun: plan.metadata.name ?? "" }, detach);
+}
+
+async function confirmUnlock(t: Terminal, workspace: string): Promise<boolean> {
+  t.stderr.write(
+    `Do you really want to force-unlock the state of workspace "${workspace}"?\n` +
+      "  The engine will remove the lock on the state. This allows other runs to change\n" +
+      "  the state even though it may still be in use. Only 'yes' will be accepted to confirm.\n\n",
+  );
+  if ((await ask(t, "  Enter a value: ")) === "yes") return true;
+  t.stderr.write("\nforce-unlock cancelled.\n");
+  return false;
 }
 
 async function applySavedPlan(
