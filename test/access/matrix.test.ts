@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/kube/client.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { kubectl, ktf, type KtfResult } from "../harness/cluster.js";
-import { configDir, workspaceFixture } from "../harness/workspace.js";
+import { configDir, runNameIn, workspaceFixture } from "../harness/workspace.js";
 import { mintUser } from "../harness/users.js";
 
 /**
@@ -39,8 +39,12 @@ interface Cell {
   success?: RegExp;
 }
 
+/** The last run each cell's allowed commands created, for cells that read a run. */
+const ran: Record<string, string> = {};
+
 const ktfCells: Cell[] = [
   { name: "plan", args: () => ["plan", "--workspace", "a"], allowed: ["bob", "carol", "dave"], denial: () => RBAC_RUNS, success: /Plan: 2 to add|No changes/ },
+  { name: "runs logs", args: () => ["runs", "logs", ran.plan ?? ""], allowed: ["alice", "bob", "carol", "dave"], denial: () => /never/, success: /Plan: 2 to add/ },
   {
     name: "apply a",
     args: () => ["apply", "-auto-approve", "--workspace", "a"],
@@ -163,6 +167,7 @@ describe("the access matrix (users x commands)", () => {
           tally.ktf.allowed++;
           expect(r.code, what).toBe(0);
           if (cell.success) expect(r.stdout, what).toMatch(cell.success);
+          if (/^ktf: run /m.test(r.stderr)) ran[cell.name] = runNameIn(r);
         } else {
           tally.ktf.denied++;
           expect(r.code, what).not.toBe(0);
