@@ -18,7 +18,7 @@ const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
   output: "Show output values from the state",
   show: "Show the current state or a saved plan",
   validate: "Check whether the configuration is valid",
-  fmt: "Check the format of the configuration files (in the cluster)",
+  fmt: "Format the configuration files in the engine's canonical style (rewrites them here)",
   import: "Associate existing infrastructure with a resource",
   state: "Advanced state management (list, show, mv, rm, pull, push)",
   "force-unlock": "Release a stuck lock on the workspace's state",

@@ -231,3 +231,17 @@ function interruptHandler(client: KubeClient, t: Terminal, run: Run, detach: () 
     });
   };
 }
+
+/** The engine's exit code, or 1 with the reason when the run ended without one. */
+export function exitCodeOf(t: Terminal, run: Run): number {
+  const status = run.status;
+  if (status?.exitCode !== undefined && status.phase !== "Canceled") return status.exitCode;
+  const complete = status?.conditions?.find((c) => c.type === "Complete");
+  if (status?.phase !== "Succeeded") note(t, `ktf: run ${run.metadata.name} ${status?.phase?.toLowerCase() ?? "ended"}: ${complete?.message ?? ""}`);
+  if (status?.phase === "Canceled") return status.exitCode ?? 130;
+  return status?.phase === "Succeeded" ? 0 : 1;
+}
+
+export function announceRun(t: Terminal, run: Run): void {
+  note(t, `ktf: run ${run.metadata.name} (workspace ${run.spec.workspace}, namespace ${run.metadata.namespace})`);
+}

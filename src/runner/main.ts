@@ -81,9 +81,12 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
       throw new KtfError(`the workspace asks for ${binary} ${job.engineVersion} but this run image has ${actual}; set spec.image to an image with that version`);
     }
   }
-  await writeFile(join(cwd, BACKEND_FILE), backendOverride({ port: STATE_PORT }));
-  const hcl = Object.fromEntries(job.hclVariables.map((name) => [name, o.env[`${ENV.hclVariablePrefix}${name}`] ?? ""]));
-  if (job.hclVariables.length) await writeFile(join(cwd, HCL_VARIABLES_FILE), hclVariables(hcl), { mode: 0o600 });
+  // fmt looks only at the user's files: ktf's own would show up in what it lists and checks.
+  if (job.command !== "fmt") {
+    await writeFile(join(cwd, BACKEND_FILE), backendOverride({ port: STATE_PORT }));
+    const hcl = Object.fromEntries(job.hclVariables.map((name) => [name, o.env[`${ENV.hclVariablePrefix}${name}`] ?? ""]));
+    if (job.hclVariables.length) await writeFile(join(cwd, HCL_VARIABLES_FILE), hclVariables(hcl), { mode: 0o600 });
+  }
 
   await waitForStateServer(stateUrl(o));
   const signals = o.signals ?? process;

@@ -7,7 +7,8 @@ import { RESOURCES } from "../../kube/resources.js";
 import { hasFlag, splitEngineArgs, takeFlag } from "../engine-args.js";
 import { connect, requireWorkspace, type Session } from "../session.js";
 import { checkPrivilege, creatorAnnotations } from "../access.js";
-import { attachRun, createRun, followRun, type RunRequest } from "../run-session.js";
+import { announceRun, attachRun, createRun, exitCodeOf, followRun, type RunRequest } from "../run-session.js";
+import { formatLocalFiles, rewritesFiles } from "./fmt.js";
 import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
@@ -50,6 +51,9 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
     args = out.rest;
   }
   await checkPrivilege(session.client, ws, command, args);
+  if (command === "fmt" && rewritesFiles(args) && !options.detach) {
+    return formatLocalFiles(t, session, { ...base, configuration: await pack(dir, command) }, ws, dir, args);
+  }
   const configuration = STATE_ONLY.has(command) ? await packIfPresent(dir) : await pack(dir, command);
   const interactive = command === "console";
   const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive });
@@ -80,7 +84,7 @@ async function packIfPresent(dir: string): Promise<PackedConfiguration | undefin
 
 /** Streams a run and returns the exit code ktf ends with. */
 async function stream(t: Terminal, session: Session, run: Run, detach?: boolean): Promise<number> {
-  note(t, `ktf: run ${run.metadata.name} (workspace ${run.spec.workspace}, namespace ${run.metadata.namespace})`);
+  announceRun(t, run);
   if (detach) {
     note(t, `ktf: detached; follow it with: ktf runs logs ${run.metadata.name} -f`);
     return 0;
@@ -88,16 +92,6 @@ async function stream(t: Terminal, session: Session, run: Run, detach?: boolean)
   const outcome = await followRun(session.client, t, run, { interruptible: true });
   if (outcome.kind === "detached") return 0;
   return exitCodeOf(t, outcome.run);
-}
-
-/** The engine's exit code, or 1 with the reason when the run ended without one. */
-export function exitCodeOf(t: Terminal, run: Run): number {
-  const status = run.status;
-  if (status?.exitCode !== undefined && status.phase !== "Canceled") return status.exitCode;
-  const complete = status?.conditions?.find((c) => c.type === "Complete");
-  if (status?.phase !== "Succeeded") note(t, `ktf: run ${run.metadata.name} ${status?.phase?.toLowerCase() ?? "ended"}: ${complete?.message ?? ""}`);
-  if (status?.phase === "Canceled") return status.exitCode ?? 130;
-  return status?.phase === "Succeeded" ? 0 : 1;
 }
 
 /**

@@ -8,8 +8,7 @@ import { connect, type Session } from "../session.js";
 import { renderLogLine } from "../output/run-log.js";
 import { age, table } from "../output/table.js";
 import { note, type Terminal } from "../output/terminal.js";
-import { followRun } from "../run-session.js";
-import { exitCodeOf } from "./engine.js";
+import { followRun, exitCodeOf } from "../run-session.js";
 
 async function getRun(session: Session, name: string): Promise<Run> {
   const raw = await session.client.get(RESOURCES.Run, session.namespace, name);
