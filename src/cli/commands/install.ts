@@ -94,8 +94,9 @@ async function waitRolledOut(t: Terminal, client: ReturnType<typeof connectToClu
 /**
  * The API server resolves a policy's paramKind (Workspace) through a discovery cache it
  * refreshes every 30 s, and until then rejects every Run with "failed to configure policy";
- * a CRD is Established a moment before its kind reaches the admission chain as well. A server-side dry-run create of a Run goes through all the admission policies
- * and persists nothing, so install waits for it to pass before saying ktf is ready.
+ * a CRD is Established a moment before its kind reaches the admission chain as well. A
+ * server-side dry-run create of a Run goes through all the admission policies and persists
+ * nothing, so install waits for it to pass before saying ktf is ready.
  */
 async function waitAdmissionReady(t: Terminal, client: ReturnType<typeof connectToCluster>["client"], namespace: string): Promise<void> {
   const probe: KubeObject = {
