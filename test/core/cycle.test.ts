@@ -55,6 +55,15 @@ describe("plan, apply, output, destroy through the cluster", () => {
     expect(ws.status?.lastRuns?.apply).toMatch(/^main-apply-/);
   });
 
+  it("asks before destroying, in the engine's words, and destroys nothing without a yes", async () => {
+    const destroy = await w.ktf(["destroy", "-var", "greeting=hi"], { input: "no\n" });
+    expect(destroy.stdout).toContain("Plan: 0 to add, 0 to change, 2 to destroy.");
+    expect(destroy.stderr).toContain('Do you really want to destroy all resources in workspace "main"?');
+    expect(destroy.stderr).toContain("Destroy cancelled.");
+    expect(destroy.code).toBe(1);
+    expect(JSON.parse((await w.ktf(["output", "-json", "servers"])).stdout)).toEqual(["hi-server-0", "hi-server-1"]);
+  });
+
   it("destroys", async () => {
     const destroy = await w.ktf(["destroy", "-auto-approve", "-var", "greeting=hi"]);
     expect(destroy.stdout).toContain("Destroy complete! Resources: 2 destroyed.");

@@ -111,13 +111,18 @@ async function planThenApply(
   const planned = await session.client.get(RESOURCES.Run, session.namespace, plan.metadata.name ?? "");
   const summary = (planned as Run | undefined)?.status?.plan;
   if (summary && !summary.hasChanges) return 0;
+  // The engine's own question, with the workspace named as terraform names its workspace.
+  const destroying = planArgs.includes("-destroy");
   t.stderr.write(
-    `\nDo you want to perform these actions in workspace "${base.workspace}"?\n` +
-      "  ktf will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n",
+    destroying
+      ? `\nDo you really want to destroy all resources in workspace "${base.workspace}"?\n` +
+          "  ktf will destroy all your managed infrastructure, as shown above.\n  There is no undo. Only 'yes' will be accepted to confirm.\n\n"
+      : `\nDo you want to perform these actions in workspace "${base.workspace}"?\n` +
+          "  ktf will perform the actions described above.\n  Only 'yes' will be accepted to approve.\n\n",
   );
   const answer = await ask(t, "  Enter a value: ");
   if (answer !== "yes") {
-    t.stderr.write("\nApply cancelled.\n");
+    t.stderr.write(destroying ? "\nDestroy cancelled.\n" : "\nApply cancelled.\n");
     return 1;
   }
   return applySavedPlan(t, session, { ...base, planRun: plan.metadata.name ?? "" }, detach);
