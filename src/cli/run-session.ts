@@ -107,7 +107,7 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
   options.signal?.addEventListener("abort", () => stop.abort());
   let detached = false;
   const onInterrupt = options.interruptible ? interruptHandler(client, t, run, () => ((detached = true), stop.abort())) : undefined;
-  if (onInterrupt) process.on("SIGINT", onInterrupt);
+  if (onInterrupt) for (const signal of STOP_SIGNALS) process.on(signal, onInterrupt);
   try {
     const current = await waitForPod(client, t, ns, name, stop.signal);
     if (current.status?.podName && !stop.signal.aborted) {
@@ -122,7 +122,7 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
     if (detached) return { kind: "detached", run: current };
     return { kind: "finished", run: await waitForEnd(client, ns, name, stop.signal) };
   } finally {
-    if (onInterrupt) process.off("SIGINT", onInterrupt);
+    if (onInterrupt) for (const signal of STOP_SIGNALS) process.off(signal, onInterrupt);
   }
 }
 
@@ -210,15 +210,18 @@ function startProblem(t: Terminal, run: string, why: string): void {
   if (!/^(ContainerCreating|PodInitializing)/.test(why)) note(t, `ktf: run ${run}: ${why}`);
 }
 
-function interruptHandler(client: KubeClient, t: Terminal, run: Run, detach: () => void): () => void {
+/** Ctrl-C, and SIGTERM as CI systems send it when a job is canceled: terraform stops cleanly on both. */
+const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM"];
+
+function interruptHandler(client: KubeClient, t: Terminal, run: Run, detach: () => void): (signal: NodeJS.Signals) => void {
   let asking = false;
   const cancel = async () => {
     note(t, `\nktf: canceling run ${run.metadata.name}; the engine stops cleanly and releases the state lock`);
     await client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { spec: { cancel: true } });
   };
-  return () => {
-    if (asking || !t.stdin.isTTY) {
-      // A second Ctrl-C, or no terminal to ask on: cancel.
+  return (signal: NodeJS.Signals) => {
+    if (signal === "SIGTERM" || asking || !t.stdin.isTTY) {
+      // Told to stop (a CI job canceled), a second Ctrl-C, or no terminal to ask on: cancel.
       void cancel();
       return;
     }

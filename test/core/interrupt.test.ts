@@ -3,10 +3,10 @@ import { runSchema } from "../../src/api/run.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { waitFor } from "../harness/cluster.js";
 import { ktfInTerminal } from "../harness/terminal.js";
-import { SLOW, workspaceFixture } from "../harness/workspace.js";
+import { runNameIn, SLOW, workspaceFixture } from "../harness/workspace.js";
 
-/** Ctrl-C in the terminal where `ktf apply` streams its run, then an answer to ktf's question. */
-describe("Ctrl-C during a run", () => {
+/** Ctrl-C in the terminal where `ktf apply` streams its run (then an answer to ktf's question), or SIGTERM. */
+describe("stopping ktf during a run", () => {
   let w: Awaited<ReturnType<typeof workspaceFixture>>;
   beforeAll(async () => {
     w = await workspaceFixture("interrupt", { "main.tf": SLOW });
@@ -53,5 +53,22 @@ describe("Ctrl-C during a run", () => {
     expect(run.status?.phase).toBe("Canceled");
     const plan = await w.ktf(["plan", "-lock-timeout=0s", "-var", "tag=y"]);
     expect(plan.code, plan.stderr).toBe(0);
+  });
+
+  it("cancels on SIGTERM, as a CI system sends it when a job is canceled", async () => {
+    let signalled = false;
+    const r = await w.ktf(["apply", "-auto-approve", "-var", "tag=term", "-var", "seconds=12"], {
+      onStdout: (chunk, child) => {
+        if (signalled || !chunk.includes("(local-exec): Executing")) return;
+        signalled = true;
+        child.kill("SIGTERM");
+      },
+    });
+    expect(signalled).toBe(true);
+    expect(r.stderr).toContain("ktf: canceling run");
+    expect(r.stdout).toMatch(/Interrupt received|Gracefully shutting down/);
+    expect(r.code).not.toBe(0);
+    const run = runSchema.parse(await w.client.get(RESOURCES.Run, w.ns, runNameIn(r)));
+    expect(run.status?.phase).toBe("Canceled");
   });
 });

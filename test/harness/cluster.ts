@@ -1,4 +1,4 @@
-import { execFile, spawn } from "node:child_process";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -34,8 +34,17 @@ export interface KtfResult {
   stderr: string;
 }
 
+export interface KtfRunOptions {
+  cwd: string;
+  kubeconfig?: string;
+  input?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Sees the output as it comes, and the process (to signal it). */
+  onStdout?: (chunk: string, child: ChildProcess) => void;
+}
+
 /** Runs the built CLI as a user would, in `cwd`, and collects what it printed. */
-export function ktf(args: string[], options: { cwd: string; kubeconfig?: string; input?: string; env?: NodeJS.ProcessEnv; onStdout?: (chunk: string) => void }): Promise<KtfResult> {
+export function ktf(args: string[], options: KtfRunOptions): Promise<KtfResult> {
   const h = harness();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [KTF_BIN, ...args], {
@@ -47,7 +56,7 @@ export function ktf(args: string[], options: { cwd: string; kubeconfig?: string;
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
-      options.onStdout?.(d.toString());
+      options.onStdout?.(d.toString(), child);
     });
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);

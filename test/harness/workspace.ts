@@ -5,7 +5,7 @@ import { runSchema, type Run } from "../../src/api/run.js";
 import { connectToCluster } from "../../src/kube/connect.js";
 import type { HttpKubeClient } from "../../src/kube/http-client.js";
 import { RESOURCES } from "../../src/kube/resources.js";
-import { harness, ktf, testNamespace, type KtfResult } from "./cluster.js";
+import { harness, ktf, testNamespace, type KtfResult, type KtfRunOptions } from "./cluster.js";
 
 /** A configuration directory with these files, removed by `remove`. */
 export async function configDir(files: Record<string, string | Buffer>): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -25,7 +25,7 @@ export async function workspaceFixture(prefix: string, files: Record<string, str
   const ns = await testNamespace(prefix);
   const cfg = await configDir(files);
   const client: HttpKubeClient = connectToCluster({ kubeconfig: harness().kubeconfig }).client;
-  const run = (args: string[], options: { input?: string; kubeconfig?: string; onStdout?: (s: string) => void } = {}): Promise<KtfResult> =>
+  const run = (args: string[], options: Omit<KtfRunOptions, "cwd"> = {}): Promise<KtfResult> =>
     ktf(args, { cwd: cfg.dir, ...options });
   const created = await run(["workspace", "new", "main", "-n", ns.name, ...newArgs]);
   if (created.code !== 0) throw new Error(`workspace new failed: ${created.stderr}`);
