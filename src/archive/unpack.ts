@@ -100,8 +100,6 @@ export async function unpackArchive(bytes: Buffer, dest: string): Promise<void> 
         strict: true,
         noMtime: true,
         preserveOwner: false,
-        // The same checks again, on what is actually extracted.
-        filter: (_path, entry) => "type" in entry && unsafeEntry(entry) === undefined,
       });
       x.on("error", reject);
       x.on("close", () => resolvePromise());
