@@ -75,12 +75,14 @@ export function hoistLeadingOptions(argv: readonly string[]): string[] {
   return dashes < 0 ? [...rest, ...leading] : [...rest.slice(0, dashes), ...leading, ...rest.slice(dashes)];
 }
 
+/** The flag an argument sets, without dashes or value: `--out=p` -> `out`; "" for a non-flag. */
+export function flagName(arg: string): string {
+  return arg.startsWith("-") ? (arg.replace(/^--?/, "").split("=")[0] ?? "") : "";
+}
+
 /** Whether the engine arguments contain a flag, as `-flag` or `-flag=value` (terraform also accepts `--flag`). */
 export function hasFlag(args: readonly string[], flag: string): boolean {
-  return args.some((a) => {
-    const bare = a.replace(/^--?/, "-").split("=")[0];
-    return bare === `-${flag}`;
-  });
+  return args.some((a) => flagName(a) === flag);
 }
 
 /** The value of `-flag=value` or `-flag value`, and the arguments without it. */
@@ -89,12 +91,12 @@ export function takeFlag(args: readonly string[], flag: string): { value?: strin
   let value: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? "";
-    const [bare, ...v] = a.replace(/^--?/, "-").split("=");
-    if (bare !== `-${flag}`) {
+    if (flagName(a) !== flag) {
       rest.push(a);
       continue;
     }
-    value = v.length ? v.join("=") : args[++i];
+    const eq = a.indexOf("=");
+    value = eq >= 0 ? a.slice(eq + 1) : args[++i];
   }
   return { value, rest };
 }

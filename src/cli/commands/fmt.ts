@@ -4,21 +4,26 @@ import { Writable } from "node:stream";
 import type { Workspace } from "../../api/workspace.js";
 import type { PackedConfiguration } from "../../archive/pack.js";
 import { UsageError } from "../../errors.js";
-import { hasFlag } from "../engine-args.js";
+import { flagName, hasFlag } from "../engine-args.js";
 import { announceRun, createRun, exitCodeOf, followRun, type RunRequest } from "../run-session.js";
 import type { Session } from "../session.js";
 import type { Terminal } from "../output/terminal.js";
 import { applyDiff, parseUnifiedDiffs } from "../unified-diff.js";
 
 /** Flags whose forms ktf sets itself when it formats the local files. */
-const OUTPUT_FLAGS = new Set(["-write", "-list", "-diff"]);
+const OUTPUT_FLAGS = new Set(["write", "list", "diff"]);
+
+/** Whether a boolean engine flag is turned off (`-write=false`). */
+function turnedOff(args: readonly string[], flag: string): boolean {
+  return args.some((a) => flagName(a) === flag && /=(false|0)$/.test(a));
+}
 
 /**
  * Whether `fmt` with these arguments would rewrite files, as it does when run locally:
  * not with -check or -write=false, and not on standard input.
  */
 export function rewritesFiles(args: readonly string[]): boolean {
-  return !hasFlag(args, "check") && !args.some((a) => /^--?write=(false|0)$/.test(a)) && !args.includes("-");
+  return !hasFlag(args, "check") && !turnedOff(args, "write") && !args.includes("-");
 }
 
 /**
@@ -35,8 +40,8 @@ export async function formatLocalFiles(
   args: string[],
 ): Promise<number> {
   const showDiff = hasFlag(args, "diff");
-  const list = !args.some((a) => /^--?list=(false|0)$/.test(a));
-  const engineArgs = [...args.filter((a) => !OUTPUT_FLAGS.has(a.replace(/^--?/, "-").split("=")[0] ?? "")), "-write=false", "-list=false", "-diff"];
+  const list = !turnedOff(args, "list");
+  const engineArgs = [...args.filter((a) => !OUTPUT_FLAGS.has(flagName(a))), "-write=false", "-list=false", "-diff"];
   const run = await createRun(session.client, { ...req, command: "fmt", args: engineArgs });
   announceRun(t, run);
   let output = "";

@@ -295,7 +295,6 @@ export class RunController {
       if (creator && !status.createdBy) status.createdBy = creator;
     });
   }
-
 }
 
 /** The creator recorded at admission (see src/install/admission.ts). */

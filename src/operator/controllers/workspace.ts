@@ -107,7 +107,6 @@ export class WorkspaceController {
     }
   }
 
-
   private writeStatus(ws: Workspace, change: (s: WorkspaceStatus) => void): Promise<void> {
     return writeStatus(this.o.client, RESOURCES.Workspace, ws, change);
   }
