@@ -8,6 +8,7 @@ import { errorMessage, KtfError } from "../errors.js";
 import { LOCK_PATH, PLAN_PATH } from "../state/http-backend.js";
 import type { LockInfo } from "../state/state-lock.js";
 import type { Logger } from "../log.js";
+import { pollUntil } from "../sleep.js";
 import { ENV, MOUNTS, STATE_PORT, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
 import { engineOutput, engineResult, engineVersion, startEngine, type EngineProcess } from "./engine.js";
 import { BACKEND_FILE, HCL_VARIABLES_FILE, backendOverride, hclVariables } from "./generated-files.js";
@@ -154,13 +155,8 @@ function stateUrl(o: RunnerOptions): string {
 
 /** The state sidecar starts beside the runner; the engine's first use of it must find it up. */
 async function waitForStateServer(url: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await fetch(`${url}/healthz`).then((r) => r.ok, () => false);
-    if (ok) return;
-    if (Date.now() > deadline) throw new KtfError(`the state sidecar did not answer on ${url} in ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const up = await pollUntil(timeoutMs, 50, () => fetch(`${url}/healthz`).then((r) => r.ok, () => false));
+  if (!up) throw new KtfError(`the state sidecar did not answer on ${url} in ${timeoutMs / 1000}s`);
 }
 
 /** The runner's own variables stay out of the engine's environment. */

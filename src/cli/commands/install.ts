@@ -3,7 +3,8 @@ import { installManifests, defaultInstallOptions } from "../../install/manifests
 import { toYaml } from "../../install/render.js";
 import { runCreatorMutation } from "../../install/admission.js";
 import { isApiError } from "../../errors.js";
-import type { KubeObject } from "../../kube/client.js";
+import type { KubeClient, KubeObject } from "../../kube/client.js";
+import { pollUntil } from "../../sleep.js";
 import { RESOURCES } from "../../kube/resources.js";
 import { API_VERSION, RUN } from "../../api/group.js";
 import type { KtfOptions } from "../engine-args.js";
@@ -20,6 +21,8 @@ export interface InstallCommandOptions extends KtfOptions {
 
 const POLL_MS = 1000;
 const ROLLOUT_TIMEOUT_MS = 180_000;
+const ESTABLISH_TIMEOUT_MS = 30_000;
+const ESTABLISH_POLL_MS = 500;
 const ADMISSION_TIMEOUT_MS = 120_000;
 /** What the API server says while a new CRD or policy has not reached its admission chain yet. */
 const TRANSIENT_ADMISSION = /failed to configure policy|not yet synced|There can be a delay between when CustomResourceDefinitions are created/;
@@ -61,33 +64,25 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
   return 0;
 }
 
-async function waitEstablished(client: ReturnType<typeof connectToCluster>["client"], crd: KubeObject): Promise<void> {
-  for (let i = 0; i < 60; i++) {
-    const current = await client.get<KubeObject & { status?: { conditions?: { type: string; status: string }[] } }>(
-      RESOURCES.CustomResourceDefinition,
-      undefined,
-      crd.metadata.name ?? "",
-    );
-    if (current?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True")) return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+type CrdStatus = { status?: { conditions?: { type: string; status: string }[] } };
+type DeploymentStatus = { metadata: { generation?: number }; status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number } };
+
+async function waitEstablished(client: KubeClient, crd: KubeObject): Promise<void> {
+  await pollUntil(ESTABLISH_TIMEOUT_MS, ESTABLISH_POLL_MS, async () => {
+    const current = await client.get<KubeObject & CrdStatus>(RESOURCES.CustomResourceDefinition, undefined, crd.metadata.name ?? "");
+    return Boolean(current?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True"));
+  });
 }
 
-async function waitRolledOut(t: Terminal, client: ReturnType<typeof connectToCluster>["client"], deployment: KubeObject): Promise<void> {
-  const deadline = Date.now() + ROLLOUT_TIMEOUT_MS;
-  type Dep = KubeObject & { metadata: { generation?: number }; status?: { observedGeneration?: number; updatedReplicas?: number; availableReplicas?: number; replicas?: number } };
-  for (;;) {
-    const d = await client.get<Dep>(RESOURCES.Deployment, deployment.metadata.namespace, deployment.metadata.name ?? "");
+async function waitRolledOut(t: Terminal, client: KubeClient, deployment: KubeObject): Promise<void> {
+  const want = (deployment.spec as { replicas: number }).replicas;
+  const available = await pollUntil(ROLLOUT_TIMEOUT_MS, POLL_MS, async () => {
+    const d = await client.get<KubeObject & DeploymentStatus>(RESOURCES.Deployment, deployment.metadata.namespace, deployment.metadata.name ?? "");
     const s = d?.status;
-    const want = (deployment.spec as { replicas: number }).replicas;
-    if (d && s && (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want) {
-      return;
-    }
-    if (Date.now() > deadline) {
-      t.stderr.write(`ktf: the operator did not become available in ${ROLLOUT_TIMEOUT_MS / 1000}s; see: kubectl -n ${deployment.metadata.namespace} describe deployment ${deployment.metadata.name}\n`);
-      return;
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
+    return Boolean(d && s && (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 0) && s.updatedReplicas === want && s.availableReplicas === want && s.replicas === want);
+  });
+  if (!available) {
+    t.stderr.write(`ktf: the operator did not become available in ${ROLLOUT_TIMEOUT_MS / 1000}s; see: kubectl -n ${deployment.metadata.namespace} describe deployment ${deployment.metadata.name}\n`);
   }
 }
 
@@ -98,34 +93,30 @@ async function waitRolledOut(t: Terminal, client: ReturnType<typeof connectToClu
  * server-side dry-run create of a Run goes through all the admission policies and persists
  * nothing, so install waits for it to pass before saying ktf is ready.
  */
-async function waitAdmissionReady(t: Terminal, client: ReturnType<typeof connectToCluster>["client"], namespace: string): Promise<void> {
+async function waitAdmissionReady(t: Terminal, client: KubeClient, namespace: string): Promise<void> {
   const probe: KubeObject = {
     apiVersion: API_VERSION,
     kind: RUN.kind,
     metadata: { name: "ktf-install-probe", namespace },
     spec: { workspace: "ktf-install-probe", command: "plan" },
   };
-  const deadline = Date.now() + ADMISSION_TIMEOUT_MS;
-  let waiting = false;
-  for (;;) {
+  let refusal = "";
+  const ready = await pollUntil(ADMISSION_TIMEOUT_MS, POLL_MS, async () => {
     try {
       await client.create(probe, { dryRun: true });
-      return;
+      return true;
     } catch (err) {
       if (!isApiError(err) || !TRANSIENT_ADMISSION.test(err.message)) throw err;
-      if (!waiting) t.stdout.write("waiting for the API server to load the admission policies\n");
-      waiting = true;
-      if (Date.now() > deadline) {
-        t.stderr.write(`ktf: the API server's admission policies are not ready after ${ADMISSION_TIMEOUT_MS / 1000}s: ${err.message}\n`);
-        return;
-      }
+      if (!refusal) t.stdout.write("waiting for the API server to load the admission policies\n");
+      refusal = err.message;
+      return false;
     }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
+  });
+  if (!ready) t.stderr.write(`ktf: the API server's admission policies are not ready after ${ADMISSION_TIMEOUT_MS / 1000}s: ${refusal}\n`);
 }
 
 /** Whether the cluster serves admissionregistration.k8s.io/v1beta1 MutatingAdmissionPolicy. */
-async function servesMutatingPolicies(client: ReturnType<typeof connectToCluster>["client"]): Promise<boolean> {
+async function servesMutatingPolicies(client: KubeClient): Promise<boolean> {
   try {
     await client.list(RESOURCES.MutatingAdmissionPolicy, undefined);
     return true;
