@@ -14,10 +14,15 @@ export interface TerminalSession {
 }
 
 export function ktfInTerminal(cwd: string, args: string[]): TerminalSession {
-  const command = [process.execPath, KTF_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  // `script` runs the command with $SHELL -c (else /bin/sh). dash forks rather than execs,
+  // and a shell left in the terminal's process group also gets the Ctrl-C and dies of it
+  // once ktf exits (code 130 whatever ktf returned). `exec` leaves ktf alone in the
+  // foreground, as an interactive shell would.
+  const command = `exec ${[process.execPath, KTF_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ")}`;
   const child = spawn("script", ["-qec", command, "/dev/null"], {
     cwd,
-    env: { ...process.env, KUBECONFIG: harness().kubeconfig, NO_COLOR: "1" },
+    // The same shell everywhere (a developer's SHELL is often bash, CI's is unset).
+    env: { ...process.env, SHELL: "/bin/sh", KUBECONFIG: harness().kubeconfig, NO_COLOR: "1" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let shown = "";
