@@ -9,6 +9,8 @@ TERRAFORM_VERSION=v1.5.7
 KTF_CACHE=${KTF_CACHE:-$HOME/.cache/ktf}
 KTF_BIN_CACHE=$KTF_CACHE/bin
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
+# A minimal environment (CI, sudo, env -i) may leave Go's standard install off PATH.
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then export PATH=$PATH:/usr/local/go/bin; fi
 
 # Where scripts/build-images.sh keeps an image's docker-archive tarball.
 image_tarball() { echo "$KTF_CACHE/images/$(echo "$1" | tr '/:' '__').tar"; }
