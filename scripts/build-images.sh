@@ -75,7 +75,7 @@ node_modules_dir() {
     log "installing production node_modules"
     mkdir -p "$dir.tmp"
     cp "$root/package.json" "$root/package-lock.json" "$dir.tmp/"
-    (cd "$dir.tmp" && npm install --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null 2>&1)
+    (cd "$dir.tmp" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund >/dev/null 2>&1)
     rm -rf "$dir" && mv "$dir.tmp" "$dir"
   fi
   echo "$dir/node_modules"

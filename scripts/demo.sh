@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 root=$PWD
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*" >&2; }
 
-[ -d node_modules/.bin ] || npm install --no-audit --no-fund
+# npm ci installs exactly the lock file and never rewrites it.
+[ -d node_modules/.bin ] || npm ci --no-audit --no-fund
 scripts/cluster.sh up
 eval "$(scripts/cluster.sh env | sed 's/^/export /')"
 npm run --silent build

@@ -9,7 +9,8 @@ t0=$SECONDS
 step() { printf '\n== %s (%ss)\n' "$*" "$((SECONDS - t0))" >&2; }
 
 step "dependencies"
-[ -d node_modules/.bin ] || npm install --no-audit --no-fund
+# npm ci installs exactly the lock file and never rewrites it.
+[ -d node_modules/.bin ] || npm ci --no-audit --no-fund
 scripts/install-host-packages.sh
 scripts/build-binaries.sh
 
