@@ -65,6 +65,22 @@ export class ConnectionError extends KtfError {
   override readonly name = "ConnectionError";
 }
 
+/** A state write that would not continue the current state (another lineage, a lower serial). */
+export class StateConflictError extends KtfError {
+  override readonly name = "StateConflictError";
+}
+
+/** A request to the state sidecar that the run's command may not make. */
+export class StateAccessError extends KtfError {
+  override readonly name = "StateAccessError";
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The archive's bytes do not match its recorded digest or size. */
 export class IntegrityError extends KtfError {
   override readonly name = "IntegrityError";

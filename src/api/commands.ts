@@ -14,8 +14,14 @@ const LOCKING: ReadonlySet<EngineCommand> = new Set([
   "plan", "apply", "destroy", "refresh", "import", "force-unlock", "console", "taint", "untaint", "test",
 ]);
 
-/** `state` subcommands that write state; `list`, `show` and `pull` only read it. */
-export const STATE_WRITES: ReadonlySet<string> = new Set(["mv", "rm", "push", "replace-provider", "identities"]);
+/**
+ * `state` subcommands that write state; `list`, `show` and `pull` only read it. `rollback`
+ * and `recover` are ktf's own: they push a stored state back (see src/state/).
+ */
+export const STATE_WRITES: ReadonlySet<string> = new Set(["mv", "rm", "push", "replace-provider", "rollback", "recover"]);
+
+/** `state` subcommands that ktf runs itself instead of passing them to the engine. */
+export const KTF_STATE_COMMANDS: ReadonlySet<string> = new Set(["rollback", "recover"]);
 
 /** The first argument that is not a flag: the subcommand of `state` or `workspace`. */
 export function subcommandOf(args: readonly string[]): string | undefined {
@@ -28,11 +34,40 @@ export function changesState(command: EngineCommand, args: readonly string[]): b
   return LOCKING.has(command);
 }
 
-/** Commands that need the extra per-workspace permission unless a workspace says otherwise. */
-export const DEFAULT_PRIVILEGED_COMMANDS = ["apply", "destroy", "import", "state", "force-unlock", "taint", "untaint"] as const;
+/** Commands that write the workspace's state. */
+const WRITES_STATE: ReadonlySet<EngineCommand> = new Set(["apply", "destroy", "import", "refresh", "taint", "untaint"]);
+
+/**
+ * What a run may do to its workspace's state through the state sidecar: `read` (and lock
+ * and unlock with its own lock ID), `unlock` (force-unlock: release a lock held by another
+ * ID), or `write` (with the lock ID it holds). Nothing may delete the state.
+ */
+export type StateAccess = "read" | "unlock" | "write";
+
+export function stateAccess(command: EngineCommand, args: readonly string[]): StateAccess {
+  if (command === "force-unlock") return "unlock";
+  if (command === "state") return STATE_WRITES.has(subcommandOf(args) ?? "") ? "write" : "read";
+  return WRITES_STATE.has(command) ? "write" : "read";
+}
+
+/**
+ * Commands that need the extra per-workspace permission unless a workspace says otherwise:
+ * those that write state, and `test`, which creates real infrastructure.
+ */
+export const DEFAULT_PRIVILEGED_COMMANDS = ["apply", "destroy", "import", "refresh", "state", "force-unlock", "taint", "untaint", "test"] as const;
 
 /** Whether the run is privileged under the workspace's list; `state` counts only for writes. */
 export function isPrivileged(privileged: readonly string[], command: EngineCommand, args: readonly string[]): boolean {
   if (!privileged.includes(command)) return false;
   return command === "state" ? changesState(command, args) : true;
+}
+
+/**
+ * Whether the command's output carries the state's values (sensitive ones included): the
+ * runner then seals it to the key the run names (src/seal/), so the pod log shows others
+ * nothing of it.
+ */
+export function sealsOutput(command: EngineCommand, args: readonly string[]): boolean {
+  if (command === "output" || command === "show") return true;
+  return command === "state" && ["pull", "show"].includes(subcommandOf(args) ?? "");
 }

@@ -23,5 +23,11 @@ export const REASON = {
   PodLost: "PodLost",
   ArchiveIncomplete: "ArchiveIncomplete",
   PodCannotStart: "PodCannotStart",
+  /** A rollback or recover names a stored state that is not there. */
+  StateNotFound: "StateNotFound",
+  /** A plan whose saved plan ktf does not keep (posted twice, no report from the state sidecar). */
+  PlanNotKept: "PlanNotKept",
+  /** The engine could not save the state; ktf kept it for `ktf state recover`. */
+  StateNotSaved: "StateNotSaved",
 } as const;
 export type Reason = (typeof REASON)[keyof typeof REASON];

@@ -25,6 +25,12 @@ export const runSpecSchema = z
     planRun: objectName.optional().describe("For an apply: the plan run whose saved plan it applies."),
     savePlan: z.boolean().default(false).describe("For a plan: keep the plan so that an apply can apply exactly it."),
     interactive: z.boolean().default(false).describe("Attach a terminal (console)."),
+    outputKey: z
+      .string()
+      .max(200)
+      .regex(/^[A-Za-z0-9+/]+=*$/, { message: "expected a base64 X25519 public key" })
+      .optional()
+      .describe("For commands whose output carries the state: the public key (X25519, SPKI, base64) their output is sealed to."),
     cancel: z.boolean().default(false).describe("Set to stop the run."),
   })
   .refine((s) => s.planRun === undefined || s.command === "apply", {
@@ -40,7 +46,8 @@ export const runSpecSchema = z
           "self.workspace == oldSelf.workspace && self.command == oldSelf.command && self.args == oldSelf.args" +
           " && has(self.archive) == has(oldSelf.archive) && (!has(self.archive) || self.archive == oldSelf.archive)" +
           " && has(self.planRun) == has(oldSelf.planRun) && (!has(self.planRun) || self.planRun == oldSelf.planRun)" +
-          " && self.savePlan == oldSelf.savePlan && self.interactive == oldSelf.interactive",
+          " && self.savePlan == oldSelf.savePlan && self.interactive == oldSelf.interactive" +
+          " && has(self.outputKey) == has(oldSelf.outputKey) && (!has(self.outputKey) || self.outputKey == oldSelf.outputKey)",
         message: "a run's spec is immutable except for cancel",
       },
     ],

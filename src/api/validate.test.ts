@@ -3,6 +3,7 @@ import { ValidationError } from "../errors.js";
 import { parseOrThrow } from "./validate.js";
 import { workspaceSpecSchema } from "./workspace.js";
 import { runSpecSchema } from "./run.js";
+import { DEFAULT_PRIVILEGED_COMMANDS, stateAccess } from "./commands.js";
 
 function issuesOf(fn: () => unknown): readonly string[] {
   try {
@@ -35,5 +36,32 @@ describe("parseOrThrow", () => {
     expect(issuesOf(() => parseOrThrow(runSpecSchema, { workspace: "w", command: "plan", planRun: "p" }, "run", ["spec"]))).toEqual([
       "spec.planRun: planRun is only valid for the apply command",
     ]);
+  });
+});
+
+describe("state access per command", () => {
+  it.each([
+    ["plan", [], "read"],
+    ["test", [], "read"],
+    ["console", [], "read"],
+    ["show", ["-json"], "read"],
+    ["state", ["pull"], "read"],
+    ["state", ["list"], "read"],
+    ["output", [], "read"],
+    ["apply", [], "write"],
+    ["destroy", [], "write"],
+    ["refresh", [], "write"],
+    ["import", ["a.b", "id"], "write"],
+    ["taint", ["a.b"], "write"],
+    ["state", ["rm", "a.b"], "write"],
+    ["state", ["push", "f"], "write"],
+    ["state", ["rollback", "3"], "write"],
+    ["force-unlock", ["-force", "id"], "unlock"],
+  ] as const)("%s %j: %s", (command, args, access) => {
+    expect(stateAccess(command, args)).toBe(access);
+  });
+
+  it("makes refresh and test privileged by default", () => {
+    expect(DEFAULT_PRIVILEGED_COMMANDS).toEqual(expect.arrayContaining(["refresh", "test"]));
   });
 });

@@ -101,6 +101,13 @@ export const workspaceSpecSchema = z.object({
     .array(z.enum(ENGINE_COMMANDS))
     .default([...DEFAULT_PRIVILEGED_COMMANDS])
     .describe("Commands that need the extra permission on this workspace (RBAC verb = the command)."),
+  stateHistory: z
+    .object({
+      versions: z.number().int().min(1).max(1000).default(20).describe("How many state versions to keep (the current one always stays)."),
+      maxAgeDays: z.number().int().min(1).optional().describe("Also delete versions older than this many days (the newest always stays)."),
+    })
+    .prefault({})
+    .describe("Every state write is kept as a version: how many, for how long."),
 });
 export type WorkspaceSpec = z.infer<typeof workspaceSpecSchema>;
 
@@ -120,6 +127,20 @@ export const workspaceStatusSchema = z.object({
   outputs: z.array(outputSchema).optional().describe("Non-sensitive outputs; all of them are in outputsSecret."),
   outputsSecret: z.string().optional(),
   stateSerial: z.number().int().optional(),
+  stateVersion: z.string().optional().describe("The current state version (the prefix of its Secrets)."),
+  stateVersions: z
+    .array(
+      z.object({
+        serial: z.number().int(),
+        lineage: z.string(),
+        written: z.string(),
+        size: z.number().int(),
+        run: z.string().optional(),
+        user: z.string().optional(),
+      }),
+    )
+    .optional()
+    .describe("The state versions kept, newest first."),
   serviceAccountName: z.string().optional().describe("The ServiceAccount runs execute as."),
 });
 export type WorkspaceStatus = z.infer<typeof workspaceStatusSchema>;

@@ -20,7 +20,7 @@ const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
   validate: "Check whether the configuration is valid",
   fmt: "Format the configuration files in the engine's canonical style (rewrites them here)",
   import: "Associate existing infrastructure with a resource",
-  state: "Advanced state management (list, show, mv, rm, pull, push)",
+  state: "Advanced state management (list, show, mv, rm, pull, push; versions, rollback SERIAL, recover RUN)",
   "force-unlock": "Release a stuck lock on the workspace's state",
   providers: "Show the providers required by the configuration",
   console: "Interactive console for expressions (attaches a terminal)",

@@ -11,8 +11,10 @@ import { RESOURCES } from "../kube/resources.js";
 import { followPodLog, waitForContainer } from "../kube/log-follower.js";
 import { attachTerminal } from "../kube/attach.js";
 import { isFinished } from "../operator/run-queue.js";
-import { fit } from "../operator/builders/names.js";
-import { renderLogLine } from "./output/run-log.js";
+import { fit } from "../api/names.js";
+import { RunLogRenderer } from "./output/run-log.js";
+import { loadRunKey, saveRunKey } from "./sealing-keys.js";
+import { newSealingKeys } from "../seal/sealed-log.js";
 import { note, type Terminal } from "./output/terminal.js";
 import { ask } from "./output/prompt.js";
 import { sleep } from "../sleep.js";
@@ -26,6 +28,10 @@ export interface RunRequest {
   planRun?: string;
   savePlan?: boolean;
   interactive?: boolean;
+  /** Seal the run's output to a key of this CLI's (it carries the state's values). */
+  sealed?: boolean;
+  /** Where the CLI keeps the private key (HOME, XDG_STATE_HOME). */
+  env?: NodeJS.ProcessEnv;
   /** Who the run says it was created by (admission checks it). */
   annotations?: Record<string, string>;
 }
@@ -42,6 +48,9 @@ export function runName(workspace: string, command: string): string {
  */
 export async function createRun(client: KubeClient, req: RunRequest): Promise<Run> {
   const name = runName(req.workspace, req.command);
+  const keys = req.sealed ? newSealingKeys() : undefined;
+  // Kept before the run exists: its first output line may come before createRun returns.
+  if (keys) await saveRunKey(req.env ?? process.env, req.namespace, name, keys.privateKey);
   const archive: ArchiveRef | undefined = req.configuration
     ? {
         name: `${name}-cfg`,
@@ -68,6 +77,7 @@ export async function createRun(client: KubeClient, req: RunRequest): Promise<Ru
       ...(req.planRun ? { planRun: req.planRun } : {}),
       savePlan: Boolean(req.savePlan),
       interactive: Boolean(req.interactive),
+      ...(keys ? { outputKey: keys.publicKey } : {}),
     },
   });
   const run = runSchema.parse(created);
@@ -111,10 +121,11 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
   try {
     const current = await waitForPod(client, t, ns, name, stop.signal);
     if (current.status?.podName && !stop.signal.aborted) {
+      const renderer = new RunLogRenderer(t, name, await loadRunKey(t.env, ns, name));
       await followPodLog(
         client,
         { namespace: ns, pod: current.status.podName, container: "runner" },
-        (line) => renderLogLine(t, line),
+        (line) => renderer.line(line),
         stop.signal,
         (why) => startProblem(t, name, why),
       );

@@ -12,6 +12,8 @@ export interface KubeObject {
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
+  /** Only the objects' metadata (list only; watches ignore it). */
+  metadataOnly?: boolean;
 }
 
 export interface ObjectList<T> {

@@ -129,9 +129,10 @@ export class HttpKubeClient implements KubeClient {
     });
   }
 
-  private async request<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, contentType = "application/json", accept?: string): Promise<T> {
     const text = body === undefined ? undefined : JSON.stringify(body);
-    const res = await this.open(method, path, text, text !== undefined ? { "Content-Type": contentType } : {}, undefined, REQUEST_TIMEOUT_MS);
+    const headers = { ...(text !== undefined ? { "Content-Type": contentType } : {}), ...(accept ? { Accept: accept } : {}) };
+    const res = await this.open(method, path, text, headers, undefined, REQUEST_TIMEOUT_MS);
     const chunks: Buffer[] = [];
     for await (const chunk of res) chunks.push(chunk as Buffer);
     const payload = Buffer.concat(chunks).toString("utf8");
@@ -151,7 +152,9 @@ export class HttpKubeClient implements KubeClient {
 
   async list<T extends KubeObject>(type: ResourceType, namespace: string | undefined, options: ListOptions = {}): Promise<ObjectList<T>> {
     const q = query({ labelSelector: options.labelSelector, fieldSelector: options.fieldSelector });
-    const list = await this.request<{ items?: T[]; metadata?: { resourceVersion?: string } }>("GET", resourcePath(type, namespace) + q);
+    // Metadata only: the API server leaves out what could be large (Secret data).
+    const accept = options.metadataOnly ? "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1" : undefined;
+    const list = await this.request<{ items?: T[]; metadata?: { resourceVersion?: string } }>("GET", resourcePath(type, namespace) + q, undefined, undefined, accept);
     const apiVersion = type.group === "" ? type.version : `${type.group}/${type.version}`;
     // List items come without apiVersion and kind; put them back so objects stand alone.
     const items = (list.items ?? []).map((item) => ({ ...item, apiVersion, kind: type.kind }));

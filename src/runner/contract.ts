@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ENGINE_COMMANDS } from "../api/commands.js";
-import { archiveRefSchema, planSummarySchema } from "../api/run.js";
+import { archiveRefSchema } from "../api/run.js";
 
 /**
  * What the operator hands the runner (in the pod's environment and volumes) and what the
@@ -9,10 +9,16 @@ import { archiveRefSchema, planSummarySchema } from "../api/run.js";
 export const MOUNTS = {
   archive: "/ktf/archive",
   plan: "/ktf/plan",
+  /** The state version current when the pod started, when it is chunked (the state sidecar's). */
+  state: "/ktf/state",
+  /** A stored state that `state rollback` or `state recover` pushes back (the runner's). */
+  push: "/ktf/push",
   work: "/ktf/work",
   cache: "/ktf/cache",
   tmp: "/tmp",
 } as const;
+
+const storedStateRefSchema = z.object({ name: z.string(), chunks: z.number().int().positive(), digest: z.string(), size: z.number().int() });
 
 /** The job description, as JSON in KTF_RUN. Sensitive values are never in it. */
 export const runnerJobSchema = z.object({
@@ -34,6 +40,16 @@ export const runnerJobSchema = z.object({
   /** Variables whose values are HCL expressions; their values are in KTF_HCL_VAR_<name>. */
   hclVariables: z.array(z.string()),
   stateSecretSuffix: z.string(),
+  /** Seal the engine's output to this public key (src/seal/): it carries the state's values. */
+  outputKey: z.string().optional(),
+  /** What the command may do to the state; the state sidecar enforces it. */
+  stateAccess: z.enum(["read", "unlock", "write"]),
+  /** Who created the run, recorded with each state version it writes. */
+  user: z.string().optional(),
+  /** The chunked state version mounted at MOUNTS.state. */
+  state: storedStateRefSchema.optional(),
+  /** The stored state mounted at MOUNTS.push for `state rollback` (a new serial) or `state recover`. */
+  push: storedStateRefSchema.extend({ newSerial: z.boolean() }).optional(),
 });
 export type RunnerJob = z.infer<typeof runnerJobSchema>;
 
@@ -48,10 +64,13 @@ export const STATE_PORT = 8471;
 /** Projected tokens for workload identity are mounted under here, one directory each. */
 export const TOKENS_DIR = "/var/run/secrets/ktf/tokens";
 
-/** What the runner reports when it ends (kept well under the kubelet's 4 KiB limit). */
+/**
+ * What the runner reports when it ends (kept well under the kubelet's 4 KiB limit). The
+ * configuration's code can write this file too, so the operator takes from it only a
+ * message to show; the exit code comes from the kubelet and the plan from the state sidecar.
+ */
 export const runnerResultSchema = z.object({
   exitCode: z.number().int(),
-  plan: planSummarySchema.optional(),
   /** A runner failure outside the engine (bad archive, missing engine version...). */
   error: z.string().optional(),
 });

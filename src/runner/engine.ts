@@ -1,6 +1,9 @@
-import { spawn, execFile } from "node:child_process";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import type { Readable, Writable } from "node:stream";
 import { promisify } from "node:util";
 import { KtfError } from "../errors.js";
+import type { Sealer, Stream } from "../seal/sealed-log.js";
 
 const run = promisify(execFile);
 
@@ -16,13 +19,20 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM:
 
 /**
  * Starts the engine with the runner's own stdio, so that its output reaches the pod log
- * byte for byte and unbuffered (and a terminal, for `console`).
+ * byte for byte and unbuffered (and a terminal, for `console`); with a sealer, its two
+ * streams are sealed into the runner's stdout instead (src/seal/).
  */
-export function startEngine(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdin: boolean }): EngineProcess {
-  const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: [options.stdin ? "inherit" : "ignore", "inherit", "inherit"] });
+export function startEngine(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdin: boolean; sealer?: Sealer }): EngineProcess {
+  const { sealer } = options;
+  const output = sealer ? "pipe" : "inherit";
+  const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: [options.stdin ? "inherit" : "ignore", output, output] });
+  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : Promise.resolve();
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("exit", (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 1)));
+  }).then(async (code) => {
+    await sealed;
+    return code;
   });
   return {
     exited,
@@ -53,4 +63,24 @@ export function engineResult(binary: string, args: readonly string[], options: {
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("close", (code) => resolve({ code: code ?? 1, output }));
   });
+}
+
+/** Seals both of the child's streams, as they come, into `out`; resolves once both ended and the end mark is written. */
+async function sealOutput(child: ChildProcess, sealer: Sealer, out: Writable): Promise<void> {
+  const write = async (lines: string[]) => {
+    if (lines.length && !out.write(`${lines.join("\n")}\n`)) await once(out, "drain");
+  };
+  await write([sealer.header]);
+  // One chain of writes keeps the chunks in the order they were read, across both streams.
+  let chain = Promise.resolve();
+  const pump = async (source: Readable | null, stream: Stream) => {
+    if (!source) return;
+    for await (const chunk of source) {
+      chain = chain.then(() => write(sealer.seal(stream, chunk as Buffer)));
+      await chain;
+    }
+  };
+  await Promise.all([pump(child.stdout, "o"), pump(child.stderr, "e")]);
+  await chain;
+  await write([sealer.end()]);
 }

@@ -1,11 +1,14 @@
 import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
-import { createHash } from "node:crypto";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
 import { assembleChunks } from "../archive/chunks.js";
 import { unpackArchive } from "../archive/unpack.js";
 import { parseOrThrow } from "../api/validate.js";
 import { errorMessage, KtfError } from "../errors.js";
-import { LOCK_PATH, PLAN_PATH } from "../state/http-backend.js";
+import { ERRORED_PATH, LOCK_PATH, PLAN_PATH, PLAN_SUMMARY_HEADER } from "../state/http-backend.js";
+import { stateDigest, stateHeader, withHeader } from "../state/state-file.js";
+import { sealsOutput } from "../api/commands.js";
+import { Sealer } from "../seal/sealed-log.js";
 import type { LockInfo } from "../state/state-lock.js";
 import type { Logger } from "../log.js";
 import { pollUntil } from "../sleep.js";
@@ -49,6 +52,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
     process.stderr.write(`ktf: ${message}\n`);
     result = { exitCode: 1, error: message.slice(0, 1000) };
   }
+  stopStrayProcesses();
   await writeFile(terminationLog, JSON.stringify(result)).catch((err: unknown) => {
     o.log.warn({ err: errorMessage(err) }, "Cannot write the termination message");
   });
@@ -91,7 +95,8 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
 
   await waitForStateServer(stateUrl(o));
   const signals = o.signals ?? process;
-  const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, stdin: job.command === "console" }), signals);
+  const sealer = sealerFor(job);
+  const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, stdin: job.command === "console", ...(sealer ? { sealer } : {}) }), signals);
 
   if (!NO_INIT.has(job.command)) {
     // Like a local engine whose directory is already initialised, the command's output
@@ -109,35 +114,98 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
     const bytes = await assembleChunks(mounts.plan, job.plan);
     await writeFile(planPath, bytes, { mode: 0o600 });
   }
-  const exitCode = await run(commandLine(job, planPath));
+  const pushPath = job.push ? await preparePush(o, job.push, mounts) : undefined;
+  const exitCode = await run(commandLine(job, planPath, pushPath));
+  // From here on only ktf's code runs in this container: what the configuration started is stopped.
+  stopStrayProcesses();
   if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));
+  await keepErroredState(o, cwd, job.run);
   const planned = job.command === "plan" && job.savePlanAs && (exitCode === 0 || exitCode === 2);
-  if (!planned) return { exitCode };
-  return { exitCode, plan: await savePlan(o, job.savePlanAs ?? "", planPath, { cwd, env, binary }) };
+  if (planned) await savePlan(o, planPath, { cwd, env, binary });
+  return { exitCode };
+}
+
+/** Output that carries the state is sealed to the key its creator put in the run, and is never shown in clear. */
+function sealerFor(job: RunnerJob): Sealer | undefined {
+  if (!sealsOutput(job.command, job.args)) return undefined;
+  if (!job.outputKey) {
+    throw new KtfError(`the output of ${job.command} carries the state's values, so it is only sealed to its creator: the run needs spec.outputKey (ktf sets it)`);
+  }
+  return new Sealer(job.outputKey);
 }
 
 /** The engine's arguments: the user's, untouched, plus the saved plan ktf manages. */
-function commandLine(job: RunnerJob, planPath: string): string[] {
+function commandLine(job: RunnerJob, planPath: string, pushPath: string | undefined): string[] {
+  if (pushPath) return ["state", "push", pushPath];
   const args = [job.command, ...job.args];
   if (job.command === "plan" && job.savePlanAs && !job.args.some((a) => a.startsWith("-out"))) args.push(`-out=${planPath}`);
   if (job.command === "apply" && job.plan) args.push(planPath);
   return args;
 }
 
-/** Hands the plan file to the state sidecar, which keeps it as the run's Secrets. */
-async function savePlan(
-  o: RunnerOptions,
-  secretName: string,
-  planPath: string,
-  engine: { cwd: string; env: NodeJS.ProcessEnv; binary: string },
-): Promise<NonNullable<RunnerResult["plan"]>> {
+/**
+ * `state rollback` and `state recover`: the stored state, checked against its digest, as a
+ * file for `state push`. A rollback continues the current state (its lineage, the next
+ * serial), so the engine accepts it as the newest write.
+ */
+async function preparePush(o: RunnerOptions, ref: NonNullable<RunnerJob["push"]>, mounts: typeof MOUNTS): Promise<string> {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < ref.chunks; i++) parts.push(await readFile(join(mounts.push, String(i))));
+  let bytes: Buffer = gunzipSync(Buffer.concat(parts));
+  if (stateDigest(bytes) !== ref.digest) throw new KtfError(`the stored state ${ref.name} does not match its digest ${ref.digest}`);
+  if (ref.newSerial) {
+    const res = await fetch(`${stateUrl(o)}/state`);
+    if (res.status === 200) {
+      const current = stateHeader(Buffer.from(await res.arrayBuffer()));
+      bytes = withHeader(bytes, { serial: current.serial + 1, lineage: current.lineage });
+    }
+  }
+  const path = join(mounts.work, "ktf-push.tfstate");
+  await writeFile(path, bytes, { mode: 0o600 });
+  return path;
+}
+
+/**
+ * Hands the plan file to the state sidecar, which keeps it as the run's Secrets and
+ * reports its digest and this summary to the operator. Only one post is accepted per run,
+ * so a plan posted by the configuration's code makes the run's plan unusable, not swapped.
+ */
+async function savePlan(o: RunnerOptions, planPath: string, engine: { cwd: string; env: NodeJS.ProcessEnv; binary: string }): Promise<void> {
   const bytes = await readFile(planPath);
   const summary = summarizePlan(JSON.parse(await engineOutput(engine.binary, ["show", "-json", planPath], engine)) as object);
-  const res = await fetch(`${stateUrl(o)}${PLAN_PATH}`, { method: "POST", body: bytes });
+  // `show` started the providers again.
+  stopStrayProcesses();
+  const res = await fetch(`${stateUrl(o)}${PLAN_PATH}`, { method: "POST", body: bytes, headers: { [PLAN_SUMMARY_HEADER]: JSON.stringify(summary) } });
   if (!res.ok) throw new KtfError(`the state sidecar could not save the plan: ${res.status} ${await res.text()}`);
-  const { chunks } = (await res.json()) as { chunks: number };
-  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  return { ...summary, secretName, digest, size: bytes.length, chunks };
+}
+
+/**
+ * An engine that could not save its state (the API refused, the server was down) leaves
+ * it in errored.tfstate: the sidecar keeps it in the cluster before the pod goes away.
+ */
+async function keepErroredState(o: RunnerOptions, cwd: string, run: string): Promise<void> {
+  const bytes = await readFile(join(cwd, "errored.tfstate")).catch(() => undefined);
+  if (!bytes) return;
+  const res = await fetch(`${stateUrl(o)}${ERRORED_PATH}`, { method: "POST", body: bytes }).catch((err: unknown) => ({ ok: false, status: 0, text: () => Promise.resolve(errorMessage(err)) }));
+  if (!res.ok) {
+    process.stderr.write(`ktf: the engine could not save the state, and ktf could not keep it either (${res.status} ${await res.text()})\n`);
+    return;
+  }
+  process.stderr.write(`ktf: the engine could not save the state; ktf kept it in the cluster. Push it back with: ktf state recover ${run}\n`);
+}
+
+/**
+ * Ends every other process of this container: the configuration's code may have left
+ * some behind (an `external` program's child) to tamper with what the runner reads next.
+ * Only as PID 1, the container's own init, where kill(-1) reaches this container alone.
+ */
+function stopStrayProcesses(): void {
+  if (process.pid !== 1) return;
+  try {
+    process.kill(-1, "SIGKILL");
+  } catch {
+    // ESRCH: nothing else runs.
+  }
 }
 
 /** The engine only says "Unexpected HTTP response code 423" when force-unlock names the wrong ID. */

@@ -9,6 +9,8 @@ import { connect, requireWorkspace, type Session } from "../session.js";
 import { checkPrivilege, creatorAnnotations } from "../access.js";
 import { announceRun, attachRun, createRun, exitCodeOf, followRun, type RunRequest } from "../run-session.js";
 import { formatLocalFiles, rewritesFiles } from "./fmt.js";
+import { stateVersions } from "./state-versions.js";
+import { sealsOutput, subcommandOf } from "../../api/commands.js";
 import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
@@ -25,6 +27,7 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   const session = await connect(t, options, dir);
   const ws = await requireWorkspace(t, session, options.workspace, dir);
   const workspace = ws.metadata.name ?? "";
+  if (command === "state" && subcommandOf(engineArgs) === "versions") return stateVersions(t, ws);
   const base = { namespace: session.namespace, workspace, annotations: await creatorAnnotations(session.client) };
 
   if ((command === "apply" || command === "destroy") && !hasFlag(engineArgs, "auto-approve")) {
@@ -56,7 +59,8 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   }
   const configuration = STATE_ONLY.has(command) ? await packIfPresent(dir) : await pack(dir, command);
   const interactive = command === "console";
-  const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive });
+  const sealed = sealsOutput(command, args);
+  const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive, sealed, env: t.env });
   if (interactive) return exitCodeOf(t, await attachRun(session.client, t, run));
   const code = await stream(t, session, run, options.detach);
   if (savePlan && code === 0) note(t, `ktf: plan saved in run ${run.metadata.name}; apply exactly it with: ktf apply -plan=${run.metadata.name}`);

@@ -5,7 +5,8 @@ import { RESOURCES } from "../../kube/resources.js";
 import type { KtfOptions } from "../engine-args.js";
 import { readLocalSettings } from "../local-settings.js";
 import { connect, type Session } from "../session.js";
-import { renderLogLine } from "../output/run-log.js";
+import { RunLogRenderer } from "../output/run-log.js";
+import { loadRunKey } from "../sealing-keys.js";
 import { age, table } from "../output/table.js";
 import { note, type Terminal } from "../output/terminal.js";
 import { followRun, exitCodeOf } from "../run-session.js";
@@ -58,7 +59,8 @@ export async function runsLogs(t: Terminal, name: string, o: KtfOptions & { foll
     throw new UsageError(`the pod of run ${name} is gone, and its output with it`);
   }
   const done = new AbortController();
-  await followPodLog(session.client, { namespace: session.namespace, pod, container: "runner", follow: false }, (line) => renderLogLine(t, line), done.signal);
+  const renderer = new RunLogRenderer(t, name, await loadRunKey(t.env, session.namespace, name));
+  await followPodLog(session.client, { namespace: session.namespace, pod, container: "runner", follow: false }, (line) => renderer.line(line), done.signal);
   return 0;
 }
 

@@ -1,3 +1,5 @@
+import { IntegrityError } from "../../errors.js";
+import { Unsealer, isSealedLine } from "../../seal/sealed-log.js";
 import { colorsFor, note, stripAnsi, type Terminal } from "./terminal.js";
 
 /** The runner's own log lines are JSON from the "runner" component; the engine's are text. */
@@ -12,15 +14,52 @@ function runnerMessage(line: string): { level: string; msg: string; err?: string
 }
 
 /**
- * One line of a run's log: the engine's output goes to stdout as the engine wrote it
- * (colours kept only for a terminal); the runner's notes go to stderr, dimmed.
+ * A run's log as the user sees it: the engine's output goes to stdout as the engine wrote
+ * it (colours kept only for a terminal); the runner's notes go to stderr, dimmed. Output
+ * sealed to this CLI's key is opened, stdout to stdout and stderr to stderr; without the
+ * key it is not shown, and a line that does not authenticate stops the output.
  */
-export function renderLogLine(t: Terminal, line: string): void {
-  const own = runnerMessage(line);
-  if (own) {
-    if (own.level === "debug" || own.level === "trace") return;
-    note(t, `ktf: ${own.msg}${own.err ? `: ${own.err}` : ""}`);
-    return;
+export class RunLogRenderer {
+  private readonly unsealer?: Unsealer;
+  private saidSealed = false;
+  private broken = false;
+
+  constructor(
+    private readonly t: Terminal,
+    private readonly run: string,
+    privateKey?: string,
+  ) {
+    if (privateKey) this.unsealer = new Unsealer(privateKey);
   }
-  t.stdout.write(`${colorsFor(t, "stdout") ? line : stripAnsi(line)}\n`);
+
+  line(line: string): void {
+    if (isSealedLine(line)) return this.sealed(line);
+    const own = runnerMessage(line);
+    if (own) {
+      if (own.level === "debug" || own.level === "trace") return;
+      note(this.t, `ktf: ${own.msg}${own.err ? `: ${own.err}` : ""}`);
+      return;
+    }
+    this.t.stdout.write(`${colorsFor(this.t, "stdout") ? line : stripAnsi(line)}\n`);
+  }
+
+  private sealed(line: string): void {
+    if (!this.unsealer) {
+      if (!this.saidSealed) note(this.t, `ktf: the output of run ${this.run} carries the state's values, so it is sealed to the ktf that started it, and only that one shows it`);
+      this.saidSealed = true;
+      return;
+    }
+    if (this.broken) return;
+    try {
+      const opened = this.unsealer.open(line);
+      if (opened.kind !== "data") return;
+      const out = opened.stream === "o" ? "stdout" : "stderr";
+      const text = opened.bytes.toString("utf8");
+      this.t[out].write(colorsFor(this.t, out) ? text : stripAnsi(text));
+    } catch (err) {
+      if (!(err instanceof IntegrityError)) throw err;
+      this.broken = true;
+      note(this.t, `ktf: the sealed output of run ${this.run} was tampered with (${err.message}); the rest is not shown`);
+    }
+  }
 }

@@ -1,11 +1,13 @@
 import { posix } from "node:path";
-import { LABELS } from "../../api/group.js";
+import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import type { Run } from "../../api/run.js";
 import type { EnvVar, Variable, Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
 import { ENV, MOUNTS, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
+import { stateAccess } from "../../api/commands.js";
+import type { StoredStateRef } from "../../state/state-versions.js";
 import { archiveVolumeSources, chunkVolumeSources } from "../../archive/chunks.js";
-import { labelValue, names } from "./names.js";
+import { labelValue, names } from "../../api/names.js";
 import { ownerReference } from "../../kube/owner.js";
 
 export interface RunPodInput {
@@ -15,9 +17,15 @@ export interface RunPodInput {
   planRun?: Run;
   image: string;
   serviceAccountName: string;
+  /** The current state version when it is chunked: mounted for the state sidecar, which may read no Secret but its pointer. */
+  state?: StoredStateRef;
+  /** The stored state `state rollback` (newSerial) or `state recover` pushes back. */
+  push?: StoredStateRef & { newSerial: boolean };
 }
 
 export const RUN_UID = 65532;
+/** The state sidecar's own user: the engine's processes can neither signal it nor write its files. */
+export const STATE_UID = 65533;
 /** Time for the engine to stop cleanly (release the lock, write state) after SIGTERM. */
 const GRACE_SECONDS = 120;
 
@@ -49,7 +57,6 @@ function runEnv(ws: Workspace, job: RunnerJob) {
     { name: "TF_INPUT", value: "0" },
     { name: "CHECKPOINT_DISABLE", value: "1" },
     { name: "TF_PLUGIN_CACHE_DIR", value: `${MOUNTS.cache}/plugins` },
-    { name: "TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE", value: "true" },
   ];
 }
 
@@ -57,6 +64,7 @@ export function runnerJob(input: RunPodInput): RunnerJob {
   const { run, workspace: ws, planRun } = input;
   const archive = planRun?.spec.archive ?? run.spec.archive;
   const plan = planRun?.status?.plan;
+  const user = run.metadata.annotations?.[ANNOTATIONS.createdBy];
   return {
     namespace: run.metadata.namespace ?? "",
     run: run.metadata.name ?? "",
@@ -74,6 +82,11 @@ export function runnerJob(input: RunPodInput): RunnerJob {
       : {}),
     hclVariables: ws.spec.variables.filter((v) => v.hcl).map((v) => v.name),
     stateSecretSuffix: ws.metadata.name ?? "",
+    stateAccess: stateAccess(run.spec.command, run.spec.args),
+    ...(run.spec.outputKey ? { outputKey: run.spec.outputKey } : {}),
+    ...(user ? { user } : {}),
+    ...(input.state ? { state: input.state } : {}),
+    ...(input.push ? { push: input.push } : {}),
   };
 }
 
@@ -113,10 +126,17 @@ function volumes(input: RunPodInput) {
     list.push({ name: "archive", projected: { sources: archiveVolumeSources(archive) } });
     mounts.push({ name: "archive", mountPath: MOUNTS.archive, readOnly: true });
   }
-  if (plan?.secretName && plan.chunks) {
-    list.push({ name: "plan", projected: { sources: chunkVolumeSources("secret", plan.secretName, plan.chunks) } });
+  // The plan's Secrets are named after the plan run, never after what a status says.
+  if (planRun && plan?.chunks) {
+    list.push({ name: "plan", projected: { sources: chunkVolumeSources("secret", names.planSecret(planRun.metadata.name ?? ""), plan.chunks) } });
     mounts.push({ name: "plan", mountPath: MOUNTS.plan, readOnly: true });
   }
+  if (input.push) {
+    list.push({ name: "push", projected: { sources: chunkVolumeSources("secret", input.push.name, input.push.chunks) } });
+    mounts.push({ name: "push", mountPath: MOUNTS.push, readOnly: true });
+  }
+  if (input.state) list.push({ name: "state", projected: { sources: chunkVolumeSources("secret", input.state.name, input.state.chunks) } });
+  list.push({ name: "state-tmp", emptyDir: {} });
   for (const token of ws.spec.identity.tokens) {
     const name = `token-${token.path}`;
     list.push({ name, projected: { sources: [{ serviceAccountToken: { audience: token.audience, expirationSeconds: token.expirationSeconds, path: "token" } }] } });
@@ -138,6 +158,7 @@ const RESTRICTED_CONTAINER = {
  * (a kubelet probe could not reach it, and would add a probe period to every run).
  */
 function stateSidecar(image: string, job: RunnerJob) {
+  const stateMount = job.state ? [{ name: "state", mountPath: MOUNTS.state, readOnly: true }] : [];
   return {
     name: "state",
     image,
@@ -147,10 +168,13 @@ function stateSidecar(image: string, job: RunnerJob) {
     env: [{ name: ENV.job, value: JSON.stringify(job) }],
     volumeMounts: [
       { name: "kube-api-access", mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true },
-      { name: "tmp", mountPath: MOUNTS.tmp },
+      { name: "state-tmp", mountPath: MOUNTS.tmp },
+      ...stateMount,
     ],
-    resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "256Mi" } },
-    securityContext: RESTRICTED_CONTAINER,
+    // A state or plan of a few hundred MB passes through it whole.
+    resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { memory: "1Gi" } },
+    terminationMessagePolicy: "File",
+    securityContext: { ...RESTRICTED_CONTAINER, runAsUser: STATE_UID, runAsGroup: STATE_UID },
   };
 }
 

@@ -1,7 +1,7 @@
 import { LABELS } from "../../api/group.js";
 import type { Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
-import { labelValue, names } from "./names.js";
+import { labelValue, names } from "../../api/names.js";
 import { stateLeaseName, stateSecretName } from "../../state/state-store.js";
 import { ownerReference } from "../../kube/owner.js";
 
@@ -25,9 +25,10 @@ export function runnerServiceAccount(ws: Workspace): KubeObject {
 }
 
 /**
- * What a run may do in the cluster, through its state sidecar: read and write its own
- * workspace's state Secret and lock Lease, and save its plan as Secrets. Creating cannot be
- * limited by name in RBAC; everything else is, and nothing may be listed.
+ * What a run may do in the cluster, through its state sidecar: read and update its own
+ * workspace's state pointer and lock Lease, and create Secrets (state versions, its saved
+ * plan). Creating cannot be limited by name in RBAC; everything else is, nothing may be
+ * listed, and nothing deleted: old versions go by the operator's retention alone.
  */
 export function runnerRole(ws: Workspace): KubeObject {
   const wsName = ws.metadata.name ?? "";
@@ -36,7 +37,7 @@ export function runnerRole(ws: Workspace): KubeObject {
     kind: "Role",
     metadata: meta(ws, names.runnerRole(wsName)),
     rules: [
-      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update", "delete"], resourceNames: [stateSecretName(wsName)] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["get", "update"], resourceNames: [stateSecretName(wsName)] },
       { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "update"], resourceNames: [stateLeaseName(wsName)] },
       { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },

@@ -7,11 +7,17 @@ import { isApiError } from "../../errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
-import { runnerResultSchema, type RunnerResult } from "../../runner/contract.js";
+import { runnerResultSchema } from "../../runner/contract.js";
+import { KTF_STATE_COMMANDS, subcommandOf } from "../../api/commands.js";
+import { parseStateReport } from "../../state/state-report.js";
+import { StateStore } from "../../state/state-store.js";
+import { erroredStateOf, listStateVersions } from "../../state/state-history.js";
+import { runOutcome, type RunOutcome } from "../run-outcome.js";
+import type { RunPodInput } from "../builders/run-pod.js";
 import { chunkName } from "../../archive/chunks.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun } from "../builders/run-pod.js";
-import { labelValue, names } from "../builders/names.js";
+import { labelValue, names } from "../../api/names.js";
 import { ownerReference, isOwnedBy } from "../../kube/owner.js";
 import { needsWorkspace, runQueue } from "../run-queue.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
@@ -33,17 +39,23 @@ export interface RunControllerOptions {
   metrics?: OperatorMetrics;
 }
 
+interface ContainerStatus {
+  name: string;
+  restartCount?: number;
+  state?: { running?: object; waiting?: { reason?: string; message?: string }; terminated?: { exitCode: number; message?: string; reason?: string; finishedAt?: string } };
+}
+
 interface Pod extends KubeObject {
   status?: {
     phase?: string;
-    containerStatuses?: {
-      name: string;
-      state?: { running?: object; waiting?: { reason?: string; message?: string }; terminated?: { exitCode: number; message?: string; reason?: string } };
-    }[];
+    containerStatuses?: ContainerStatus[];
+    initContainerStatuses?: ContainerStatus[];
   };
 }
 
 const POLL_MS = 2000;
+/** How long after the engine's container ends the state sidecar has to hand in its report. */
+const REPORT_WAIT_MS = 30_000;
 const STUCK_REASONS = new Set(["CreateContainerConfigError", "CreateContainerError", "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"]);
 
 /**
@@ -167,10 +179,39 @@ export class RunController {
     return count === archive.chunks ? undefined : `${count} of ${archive.chunks} chunks present`;
   }
 
+  /**
+   * The stored states the pod mounts: the current version when it is chunked (the state
+   * sidecar may read no Secret but its pointer), and what `state rollback`/`recover`
+   * pushes. A string says why the run cannot start.
+   */
+  private async stateInputs(run: Run): Promise<Pick<RunPodInput, "state" | "push"> | string> {
+    const ns = run.metadata.namespace ?? "";
+    const workspace = run.spec.workspace;
+    const current = await new StateStore(this.o.client, { namespace: ns, suffix: workspace }).current();
+    const state = current?.version && current.version.chunks > 1 ? current.version : undefined;
+    const sub = run.spec.command === "state" ? subcommandOf(run.spec.args) : undefined;
+    if (!sub || !KTF_STATE_COMMANDS.has(sub)) return state ? { state } : {};
+    const target = run.spec.args.filter((a) => !a.startsWith("-"))[1] ?? "";
+    if (sub === "rollback") {
+      const serial = Number(target);
+      const version = Number.isInteger(serial) ? (await listStateVersions(this.o.client, ns, workspace)).find((v) => v.serial === serial) : undefined;
+      if (!version) return `workspace ${workspace} has no state version with serial ${target || "(none given)"}; ktf state versions lists them`;
+      return { ...(state ? { state } : {}), push: { ...version, newSerial: true } };
+    }
+    const errored = target ? await erroredStateOf(this.o.client, ns, workspace, target) : undefined;
+    if (!errored) return `run ${target || "(none given)"} left no state to recover in workspace ${workspace}`;
+    return { ...(state ? { state } : {}), push: { ...errored, newSerial: false } };
+  }
+
   private async createPod(run: Run, ws: Workspace, planRun: Run | undefined): Promise<ReconcileResult> {
     const creator = createdBy(run);
     const serviceAccountName = ws.spec.serviceAccountName ?? names.runnerServiceAccount(ws.metadata.name ?? "");
-    const pod = podForRun({ run, workspace: ws, planRun, image: this.o.runnerImage, serviceAccountName });
+    const inputs = await this.stateInputs(run);
+    if (typeof inputs === "string") {
+      await this.finish(run, "Failed", REASON.StateNotFound, inputs);
+      return {};
+    }
+    const pod = podForRun({ run, workspace: ws, planRun, image: this.o.runnerImage, serviceAccountName, ...inputs });
     try {
       await this.o.client.create(pod);
       const by = creator ? ` for ${creator.username}` : "";
@@ -195,15 +236,20 @@ export class RunController {
     const container = pod.status?.containerStatuses?.find((c) => c.name === "runner");
     const terminated = container?.state?.terminated;
     if (terminated) {
+      // The state sidecar's report says what became of the state and the plan: wait for it.
+      const sidecar = pod.status?.initContainerStatuses?.find((c) => c.name === "state");
+      const reported = sidecar?.state?.terminated;
+      const waited = this.o.now().getTime() - Date.parse(terminated.finishedAt ?? "");
+      if (!reported && !podEnded(pod) && !(waited > REPORT_WAIT_MS)) return { requeueAfter: POLL_MS };
       await this.releaseLeftLock(run);
-      const result = parseResult(terminated.message, terminated.exitCode);
-      const phase: RunPhase = run.spec.cancel ? "Canceled" : succeeded(run, result.exitCode) ? "Succeeded" : "Failed";
-      const reason = phase === "Canceled" ? REASON.Canceled : phase === "Succeeded" ? REASON.Succeeded : REASON.Failed;
-      const message = result.error ?? `${run.spec.command} exited with code ${result.exitCode}`;
-      await this.finish(run, phase, reason, message, result);
+      // A sidecar that restarted lost what it saw (the plan posts among it): its report is not trusted.
+      const report = (sidecar?.restartCount ?? 0) === 0 ? parseStateReport(reported?.message) : undefined;
+      const outcome = runOutcome(run, { exitCode: terminated.exitCode, error: parseResult(terminated.message).error }, report);
+      if (report?.refused.length) this.o.events.warning(run, "StateRequestRefused", `The state sidecar refused: ${report.refused.join("; ")}`.slice(0, 1000));
+      await this.finishWith(run, outcome);
       return {};
     }
-    if (pod.status?.phase === "Failed" || pod.status?.phase === "Succeeded") {
+    if (podEnded(pod)) {
       // The pod ended without a container status (evicted, deleted on the node).
       await this.releaseLeftLock(run);
       await this.finish(run, run.spec.cancel ? "Canceled" : "Failed", REASON.PodLost, `pod ${pod.metadata.name} ended without a result`);
@@ -270,13 +316,18 @@ export class RunController {
     if (before?.reason !== reason || before.message !== message) this.o.events.normal(run, reason, message);
   }
 
-  private async finish(run: Run, phase: RunPhase, reason: string, message: string, result?: RunnerResult): Promise<void> {
+  private finish(run: Run, phase: RunPhase, reason: string, message: string): Promise<void> {
+    return this.finishWith(run, { phase, reason, message });
+  }
+
+  private async finishWith(run: Run, outcome: RunOutcome): Promise<void> {
+    const { phase, reason, message } = outcome;
     await this.writeStatus(run, (s) => {
       s.phase = phase;
       s.completionTime ??= this.o.now().toISOString();
       delete s.waitingFor;
-      if (result) s.exitCode = result.exitCode;
-      if (result?.plan) s.plan = result.plan;
+      if (outcome.exitCode !== undefined) s.exitCode = outcome.exitCode;
+      if (outcome.plan) s.plan = outcome.plan;
       s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "False", reason: phase === "Canceled" ? REASON.Canceled : REASON.Started }, this.o.now());
       s.conditions = setCondition(s.conditions, { type: CONDITION.Complete, status: "True", reason, message }, this.o.now());
     });
@@ -305,20 +356,17 @@ function createdBy(run: Run): RunStatus["createdBy"] {
   return { username, groups: (annotations[ANNOTATIONS.createdByGroups] ?? "").split(",").filter(Boolean) };
 }
 
-/** Exit code 0 succeeds; 2 also does for `plan -detailed-exitcode` (it means "changes"). */
-function succeeded(run: Run, exitCode: number): boolean {
-  if (exitCode === 0) return true;
-  return exitCode === 2 && run.spec.command === "plan" && run.spec.args.includes("-detailed-exitcode");
+function podEnded(pod: Pod): boolean {
+  return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
 }
 
-function parseResult(message: string | undefined, exitCode: number): RunnerResult {
-  if (message) {
-    try {
-      const parsed = runnerResultSchema.safeParse(JSON.parse(message));
-      if (parsed.success) return { ...parsed.data, exitCode };
-    } catch {
-      // Not the runner's JSON (the container died before writing it): keep the exit code.
-    }
+/** The runner's own message, when it wrote one (the configuration's code could have: only shown, never trusted). */
+function parseResult(message: string | undefined): { error?: string } {
+  if (!message) return {};
+  try {
+    const parsed = runnerResultSchema.safeParse(JSON.parse(message));
+    return parsed.success && parsed.data.error ? { error: parsed.data.error } : {};
+  } catch {
+    return {};
   }
-  return { exitCode };
 }

@@ -5,8 +5,11 @@ import { formatIssues } from "../../api/validate.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
-import { names } from "../builders/names.js";
+import { names } from "../../api/names.js";
 import { StateStore } from "../../state/state-store.js";
+import { deleteStoredState, listStateVersions } from "../../state/state-history.js";
+import { versionsToPrune, type StateVersion } from "../../state/state-versions.js";
+import { errorMessage } from "../../errors.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
 import { isFinished, runQueue } from "../run-queue.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
@@ -52,9 +55,15 @@ export class WorkspaceController {
     const ws = parsed.data;
     const serviceAccountName = await this.ensureRunnerAccess(ws);
     const runs = await runsOfWorkspace(this.o.client, ws);
-    const state = await this.readState(ws);
+    const loc = { namespace: ws.metadata.namespace ?? "", suffix: ws.metadata.name ?? "" };
+    const store = new StateStore(this.o.client, loc);
+    const current = await store.current().catch((err: unknown) => this.stateProblem(ws, err));
+    // A state of hundreds of MB is read once per version, not on every reconcile.
+    const changed = !current?.version || current.version.name !== ws.status?.stateVersion || !ws.status.stateVersions;
+    const state = changed ? await this.readState(ws, store) : undefined;
     const outputs = state?.outputs ?? {};
     if (state) await this.o.client.apply(outputsSecret(ws, Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]))), { force: true });
+    const versions = changed ? await this.keptVersions(ws, current?.version?.name) : undefined;
 
     const { active, waiting } = runQueue(runs);
     await this.writeStatus(ws, (s) => {
@@ -67,13 +76,35 @@ export class WorkspaceController {
         s.outputsSecret = names.outputsSecret(key.name);
         setOptional(s, "stateSerial", state.serial);
       }
+      if (versions) {
+        setOptional(s, "stateVersion", current?.version?.name);
+        s.stateVersions = versions.map((v) => ({ serial: v.serial, lineage: v.lineage, written: v.written, size: v.size, ...(v.run ? { run: v.run } : {}), ...(v.user ? { user: v.user } : {}) }));
+      }
       s.conditions = setCondition(
         s.conditions,
         { type: CONDITION.Ready, status: "True", reason: REASON.Reconciled, observedGeneration: ws.metadata.generation },
         this.o.now(),
       );
     });
-    return {};
+    // Versions age out even when nothing is written.
+    return ws.spec.stateHistory.maxAgeDays ? { requeueAfter: 3_600_000 } : {};
+  }
+
+  /** The versions kept under the workspace's retention, after deleting the others. */
+  private async keptVersions(ws: Workspace, current: string | undefined): Promise<StateVersion[]> {
+    const ns = ws.metadata.namespace ?? "";
+    const versions = await listStateVersions(this.o.client, ns, ws.metadata.name ?? "");
+    const { versions: keep, maxAgeDays } = ws.spec.stateHistory;
+    const prune = versionsToPrune(versions, { keep, ...(maxAgeDays ? { maxAgeDays } : {}), ...(current ? { current } : {}), now: this.o.now() });
+    for (const version of prune) await deleteStoredState(this.o.client, ns, version);
+    if (prune.length) this.o.log.info({ namespace: ns, name: ws.metadata.name, deleted: prune.map((v) => v.serial) }, "Deleted old state versions");
+    const gone = new Set(prune.map((v) => v.name));
+    return versions.filter((v) => !gone.has(v.name));
+  }
+
+  private stateProblem(ws: Workspace, err: unknown): undefined {
+    this.o.log.warn({ namespace: ws.metadata.namespace, name: ws.metadata.name, err: errorMessage(err) }, "Cannot read the state's pointer");
+    return undefined;
   }
 
   /** ServiceAccount (unless the workspace names one), Role, RoleBinding and cache claim. */
@@ -96,13 +127,12 @@ export class WorkspaceController {
   }
 
   /** The engine's state for this workspace, or undefined before the first write. */
-  private async readState(ws: Workspace): Promise<StateFile | undefined> {
-    const store = new StateStore(this.o.client, { namespace: ws.metadata.namespace ?? "", suffix: ws.metadata.name ?? "" });
+  private async readState(ws: Workspace, store: StateStore): Promise<StateFile | undefined> {
     try {
       const state = await store.read();
       return state ? (JSON.parse(state.toString("utf8")) as StateFile) : undefined;
     } catch (err) {
-      this.o.log.warn({ namespace: ws.metadata.namespace, name: ws.metadata.name, err }, "State secret is not gzipped JSON");
+      this.o.log.warn({ namespace: ws.metadata.namespace, name: ws.metadata.name, err: errorMessage(err) }, "Cannot read the state");
       return undefined;
     }
   }
