@@ -61,6 +61,20 @@ const ktfCells: Cell[] = [
   },
   { name: "output", args: () => ["output", "--workspace", "a"], allowed: ["bob", "carol", "dave"], denial: () => RBAC_RUNS, success: /x = "x"/ },
   { name: "state list", args: () => ["state", "list", "--workspace", "a"], allowed: ["bob", "carol", "dave"], denial: () => RBAC_RUNS, success: /terraform_data\.y/ },
+  {
+    name: "refresh",
+    args: () => ["refresh", "--workspace", "a"],
+    allowed: ["carol"],
+    denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("refresh", "a")),
+    success: /Refreshing state/,
+  },
+  {
+    name: "test",
+    args: () => ["test", "--workspace", "a"],
+    allowed: ["carol"],
+    denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("test", "a")),
+    success: /0 passed, 0 failed/,
+  },
   { name: "runs list", args: () => ["runs", "list", "--all"], allowed: ["alice", "bob", "carol", "dave"], denial: () => /never/, success: /NAME\s+WORKSPACE/ },
   {
     name: "state rm",
@@ -109,6 +123,9 @@ const apiCells: ApiCell[] = [
   { name: "apply b", spec: { workspace: "b", command: "apply", args: ["-auto-approve"] }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("apply", "b")) },
   { name: "destroy", spec: { workspace: "a", command: "destroy", args: ["-auto-approve"] }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("destroy", "a")) },
   { name: "state rm", spec: { workspace: "a", command: "state", args: ["rm", "terraform_data.x"] }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("state", "a")) },
+  { name: "refresh", spec: { workspace: "a", command: "refresh" }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("refresh", "a")) },
+  { name: "test", spec: { workspace: "a", command: "test" }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("test", "a")) },
+  { name: "state rollback", spec: { workspace: "a", command: "state", args: ["rollback", "1"] }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("state", "a")) },
   { name: "import", spec: { workspace: "a", command: "import", args: ["terraform_data.x", "id"] }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("import", "a")) },
   { name: "force-unlock", spec: { workspace: "a", command: "force-unlock", args: ["-force", "id"] }, allowed: ["carol"], denial: (u) => (u === "alice" ? RBAC_RUNS : needsVerb("force-unlock", "a")) },
   {

@@ -72,14 +72,28 @@ export function cacheClaim(ws: Workspace): KubeObject | undefined {
   };
 }
 
-/** Every output of the workspace's state, sensitive ones too, as JSON values by name. */
-export function outputsSecret(ws: Workspace, outputs: Record<string, unknown>): KubeObject {
+/** What a Secret holds at most (1 MiB), less room for its metadata and base64. */
+const OUTPUTS_SECRET_BYTES = 700 * 1024;
+
+/**
+ * Every output of the workspace's state, sensitive ones too, as JSON values by name, as
+ * far as they fit in one Secret: the largest that do not are left out (and named).
+ */
+export function outputsSecret(ws: Workspace, outputs: Record<string, unknown>): { secret: KubeObject; omitted: string[] } {
+  const values = Object.entries(outputs)
+    .map(([k, v]) => [k, Buffer.from(JSON.stringify(v))] as const)
+    .sort(([, a], [, b]) => a.length - b.length);
+  let total = 0;
+  const data: Record<string, string> = {};
+  const omitted: string[] = [];
+  for (const [name, bytes] of values) {
+    total += bytes.length;
+    if (total > OUTPUTS_SECRET_BYTES) omitted.push(name);
+    else data[name] = bytes.toString("base64");
+  }
   return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: meta(ws, names.outputsSecret(ws.metadata.name ?? "")),
-    type: "Opaque",
     // data, not stringData: re-applying the same outputs then changes nothing.
-    data: Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, Buffer.from(JSON.stringify(v)).toString("base64")])),
+    secret: { apiVersion: "v1", kind: "Secret", metadata: meta(ws, names.outputsSecret(ws.metadata.name ?? "")), type: "Opaque", data },
+    omitted: omitted.sort(),
   };
 }

@@ -62,7 +62,11 @@ export class WorkspaceController {
     const changed = !current?.version || current.version.name !== ws.status?.stateVersion || !ws.status.stateVersions;
     const state = changed ? await this.readState(ws, store) : undefined;
     const outputs = state?.outputs ?? {};
-    if (state) await this.o.client.apply(outputsSecret(ws, Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value]))), { force: true });
+    if (state) {
+      const { secret, omitted } = outputsSecret(ws, Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value])));
+      await this.o.client.apply(secret, { force: true });
+      if (omitted.length) this.o.events.warning(ws, "OutputsTooLarge", `Outputs ${omitted.join(", ")} do not fit in Secret ${secret.metadata.name}; ktf output shows them`);
+    }
     const versions = changed ? await this.keptVersions(ws, current?.version?.name) : undefined;
 
     const { active, waiting } = runQueue(runs);
@@ -147,12 +151,18 @@ function setOptional<T extends object, K extends keyof T>(target: T, key: K, val
   else target[key] = value;
 }
 
+/** The longest output value a status shows; status objects stay small. */
+const STATUS_VALUE_CHARS = 1024;
+
 /** Outputs that may be shown to anyone who can read the workspace. */
 function visibleOutputs(outputs: NonNullable<StateFile["outputs"]>): Output[] {
   return Object.entries(outputs)
     .filter(([, o]) => !o.sensitive)
     .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, o]) => ({ name, type: o.type === undefined ? "" : JSON.stringify(o.type), value: JSON.stringify(o.value) }));
+    .map(([name, o]) => {
+      const value = JSON.stringify(o.value);
+      return { name, type: o.type === undefined ? "" : JSON.stringify(o.type), value: value.length > STATUS_VALUE_CHARS ? JSON.stringify(`(too large to show here: ${value.length} characters; ktf output ${name} shows it)`) : value };
+    });
 }
 
 function lastRunOfEachCommand(runs: readonly Run[]): Record<string, string> {

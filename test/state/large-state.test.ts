@@ -1,0 +1,48 @@
+import { createHash, randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { StateStore } from "../../src/state/state-store.js";
+import { workspaceFixture } from "../harness/workspace.js";
+
+/** 38 MiB of random bytes: in base64, an output of 50 MB that does not compress. */
+const blob = randomBytes(38 * 1024 * 1024);
+const CONFIG = `
+variable "tick" {
+  type    = string
+  default = "1"
+}
+resource "terraform_data" "tick" {
+  input = var.tick
+}
+output "blob" {
+  value = filebase64("\${path.module}/blob.bin")
+}
+`;
+
+describe("a state of 50 MB", () => {
+  let w: Awaited<ReturnType<typeof workspaceFixture>>;
+  beforeAll(async () => {
+    w = await workspaceFixture("bigstate", { "main.tf": CONFIG, "blob.bin": blob });
+  });
+  afterAll(async () => {
+    await w.cleanup();
+  });
+
+  it("survives apply, plan and apply, and state pull returns it byte for byte", async () => {
+    const first = await w.ktf(["apply", "-auto-approve"]);
+    expect(first.code, first.stderr).toBe(0);
+    const plan = await w.ktf(["plan", "-detailed-exitcode"]);
+    expect(plan.code, plan.stderr).toBe(0);
+    expect(plan.stdout).toMatch(/No changes/);
+    const second = await w.ktf(["apply", "-auto-approve", "-var", "tick=2"]);
+    expect(second.code, second.stderr).toBe(0);
+
+    const stored = await new StateStore(w.client, { namespace: w.ns, suffix: "main" }).read();
+    expect(stored?.length).toBeGreaterThan(50_000_000);
+    const state = JSON.parse(stored?.toString() ?? "{}") as { serial: number; outputs: { blob: { value: string } } };
+    expect(createHash("sha256").update(Buffer.from(state.outputs.blob.value, "base64")).digest("hex")).toBe(createHash("sha256").update(blob).digest("hex"));
+
+    const pull = await w.ktf(["state", "pull"]);
+    expect(pull.code, pull.stderr).toBe(0);
+    expect(createHash("sha256").update(pull.stdout).digest("hex")).toBe(createHash("sha256").update(stored ?? "").digest("hex"));
+  });
+});
