@@ -83,11 +83,26 @@ build_terraform() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
+# go_install NAME VERSION MODULE/PATH: a module's command, built as `go install` builds it.
+go_install() {
+  local name=$1 version=$2 pkg=$3
+  local out=$KTF_BIN_CACHE/$name-$version
+  [ -x "$out/$name" ] && return
+  log "building $name $version"
+  mkdir -p "$out.tmp"
+  GOFLAGS= GOBIN="$out.tmp" go install -trimpath -ldflags "-s -w" "$pkg@$version"
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
+build_versitygw() { go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw; }
+build_fake_gcs_server() { go_install fake-gcs-server "$FAKE_GCS_VERSION" github.com/fsouza/fake-gcs-server; }
+
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes tofu terraform)
+[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes tofu terraform versitygw fake-gcs-server)
 for t in "${targets[@]}"; do
   case $t in
-    etcd|kubernetes|tofu|terraform) "build_$t" ;;
-    *) echo "unknown target: $t (expected etcd, kubernetes, tofu or terraform)" >&2; exit 2 ;;
+    etcd|kubernetes|tofu|terraform|versitygw) "build_$t" ;;
+    fake-gcs-server) build_fake_gcs_server ;;
+    *) echo "unknown target: $t (expected etcd, kubernetes, tofu, terraform, versitygw or fake-gcs-server)" >&2; exit 2 ;;
   esac
 done

@@ -369,6 +369,6 @@ case ${1:-} in
   status) is_up ;;
   user) shift; cmd_user "$@" ;;
   load-image) shift; load_images "$@" ;;
-  env) printf 'KUBECONFIG=%s\nKUBECTL=%s\n' "$CLUSTER/admin.kubeconfig" "$K8S_BIN/kubectl" ;;
+  env) printf 'KUBECONFIG=%s\nKUBECTL=%s\nNODE_IP=%s\n' "$CLUSTER/admin.kubeconfig" "$K8S_BIN/kubectl" "$(node_ip)" ;;
   *) echo "usage: $0 up|down|status|env|user NAME [GROUP...]|load-image TARBALL..." >&2; exit 2 ;;
 esac

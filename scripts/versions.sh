@@ -5,6 +5,9 @@ ETCD_VERSION=v3.6.10
 TOFU_VERSION=v1.10.10
 # The last MPL-licensed Terraform release.
 TERRAFORM_VERSION=v1.5.7
+# Real object stores for the backup tests: S3 (checks SigV4 signatures) and GCS (JSON API).
+VERSITYGW_VERSION=v1.8.0
+FAKE_GCS_VERSION=v1.56.1
 
 KTF_CACHE=${KTF_CACHE:-$HOME/.cache/ktf}
 KTF_BIN_CACHE=$KTF_CACHE/bin

@@ -16,12 +16,12 @@ const LOCKING: ReadonlySet<EngineCommand> = new Set([
 
 /**
  * `state` subcommands that write state; `list`, `show` and `pull` only read it. `rollback`
- * and `recover` are ktf's own: they push a stored state back (see src/state/).
+ * `recover` and `restore` are ktf's own: they push a stored state back (see src/state/).
  */
-export const STATE_WRITES: ReadonlySet<string> = new Set(["mv", "rm", "push", "replace-provider", "rollback", "recover"]);
+export const STATE_WRITES: ReadonlySet<string> = new Set(["mv", "rm", "push", "replace-provider", "rollback", "recover", "restore"]);
 
 /** `state` subcommands that ktf runs itself instead of passing them to the engine. */
-export const KTF_STATE_COMMANDS: ReadonlySet<string> = new Set(["rollback", "recover"]);
+export const KTF_STATE_COMMANDS: ReadonlySet<string> = new Set(["rollback", "recover", "restore"]);
 
 /** The first argument that is not a flag: the subcommand of `state` or `workspace`. */
 export function subcommandOf(args: readonly string[]): string | undefined {

@@ -6,6 +6,8 @@ export const CONDITION = {
   Queued: "Queued",
   /** Run: finished, one way or another. */
   Complete: "Complete",
+  /** Workspace: its newest state version is copied to the backup store. */
+  BackedUp: "BackedUp",
 } as const;
 
 export const REASON = {
@@ -29,5 +31,8 @@ export const REASON = {
   PlanNotKept: "PlanNotKept",
   /** The engine could not save the state; ktf kept it for `ktf state recover`. */
   StateNotSaved: "StateNotSaved",
+  BackedUp: "BackedUp",
+  BackupFailed: "BackupFailed",
+  BackupDisabled: "BackupDisabled",
 } as const;
 export type Reason = (typeof REASON)[keyof typeof REASON];

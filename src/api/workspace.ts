@@ -108,6 +108,8 @@ export const workspaceSpecSchema = z.object({
     })
     .prefault({})
     .describe("Every state write is kept as a version: how many, for how long."),
+  backup: z.boolean().default(true).describe("Copy every state version to the installation's backup store (S3 or GCS), when it has one."),
+  restoreFromBackup: z.boolean().default(true).describe("A workspace that has no state yet starts from its newest backup, when one exists."),
 });
 export type WorkspaceSpec = z.infer<typeof workspaceSpecSchema>;
 
@@ -141,6 +143,22 @@ export const workspaceStatusSchema = z.object({
     )
     .optional()
     .describe("The state versions kept, newest first."),
+  backup: z
+    .object({
+      stores: z
+        .array(
+          z.object({
+            store: z.string().describe("s3://bucket/prefix or gs://bucket/prefix"),
+            serial: z.number().int().optional().describe("The newest serial copied there."),
+            time: z.string().optional(),
+            failures: z.number().int().optional().describe("Failed attempts since the last success."),
+          }),
+        )
+        .optional(),
+      restoreChecked: z.boolean().optional().describe("Whether the operator looked for a backup to start from."),
+      restoredSerial: z.number().int().optional().describe("The backup serial the state was restored from."),
+    })
+    .optional(),
   serviceAccountName: z.string().optional().describe("The ServiceAccount runs execute as."),
 });
 export type WorkspaceStatus = z.infer<typeof workspaceStatusSchema>;

@@ -65,6 +65,8 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--storage-class <name>", "the storage class of the cache volume")
     .option("--image <image>", "the run image for this workspace")
     .option("--no-select", "do not select the new workspace for this directory")
+    .option("--no-backup", "do not copy this workspace's state to the installation's backup store")
+    .option("--no-restore", "start without state even when a backup of a workspace of this name exists")
     .action((name: string, o: NewWorkspaceOptions) => run(() => workspaceNew(t, name, o))());
   withClusterOptions(ws.command("list").description("List workspaces"))
     .option("-A, --all-namespaces", "list workspaces in every namespace")
@@ -102,6 +104,8 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--operator-namespace <namespace>", "where the operator runs", "ktf-system")
     .option("--watch-namespaces <list>", "only serve these namespaces (comma-separated; default all)")
     .option("--start-timeout <seconds>", "fail runs whose pod cannot start (missing Secret, image) after this long", "120")
+    .option("--backup <url>", "copy every state version to s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (repeatable; ?region=R&endpoint=http://HOST:PORT)", collect)
+    .option("--backup-secret <name>", "a Secret in the operator's namespace with the stores' credentials (default: the operator's ServiceAccount)")
     .action((o: InstallCommandOptions) => run(() => install(t, o))());
 
   program

@@ -4,6 +4,7 @@ import { runCrd, workspaceCrd } from "../api/crd.js";
 import { admissionPolicies } from "./admission.js";
 import type { KubeObject } from "../kube/client.js";
 import { KTF_VERSION } from "../version.js";
+import { BACKUP_CREDENTIALS_DIR } from "../backup/backup-target.js";
 
 export const DEFAULT_NAMESPACE = "ktf-system";
 export const DEFAULT_IMAGE = `ghcr.io/ktf-dev/ktf:v${KTF_VERSION}`;
@@ -22,6 +23,33 @@ export interface InstallOptions {
   logLevel: string;
   /** How long a run's pod may fail to start (a missing Secret, an image) before the run fails. */
   startTimeoutSeconds: number;
+  /** Copies of every state version in S3 or GCS. */
+  backup?: BackupInstallOptions;
+}
+
+export interface BackupInstallOptions {
+  /** s3://bucket/prefix or gs://bucket/prefix, each with ?region= and ?endpoint= as needed. */
+  urls: string[];
+  /**
+   * A Secret in the operator's namespace with the stores' credentials: for S3 the keys
+   * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (as environment), for GCS credentials.json
+   * (as a file). Without one the SDKs use the operator's ServiceAccount (IRSA, GKE workload
+   * identity).
+   */
+  secret?: string;
+}
+
+/** The operator's flags, environment and volumes for backups. */
+function backupSettings(b: BackupInstallOptions | undefined) {
+  const args = (b?.urls ?? []).map((url) => `--backup=${url}`);
+  if (!b?.secret) return { args, envFrom: [], volumes: [], mounts: [] };
+  return {
+    args,
+    // S3's keys as environment, GCS's key file (if any) as a file the operator looks for.
+    envFrom: b.urls.some((u) => u.startsWith("s3://")) ? [{ secretRef: { name: b.secret } }] : [],
+    volumes: [{ name: "backup-credentials", secret: { secretName: b.secret } }],
+    mounts: [{ name: "backup-credentials", mountPath: BACKUP_CREDENTIALS_DIR, readOnly: true }],
+  };
 }
 
 export const defaultInstallOptions: InstallOptions = {
@@ -101,7 +129,8 @@ function adminRules(): Rule[] {
 }
 
 function operatorDeployment(o: InstallOptions): KubeObject {
-  const args = ["operator", `--namespace=${o.namespace}`, `--start-timeout-seconds=${o.startTimeoutSeconds}`];
+  const backup = backupSettings(o.backup);
+  const args = ["operator", `--namespace=${o.namespace}`, `--start-timeout-seconds=${o.startTimeoutSeconds}`, ...backup.args];
   if (o.watchNamespaces.length) args.push(`--watch-namespaces=${o.watchNamespaces.join(",")}`);
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, failureThreshold: 3 });
   return {
@@ -126,7 +155,10 @@ function operatorDeployment(o: InstallOptions): KubeObject {
                 { name: "KTF_RUNNER_IMAGE", value: o.image },
                 { name: "KTF_LOG_LEVEL", value: o.logLevel },
                 { name: "KTF_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "HOME", value: "/tmp" },
               ],
+              ...(backup.envFrom.length ? { envFrom: backup.envFrom } : {}),
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...backup.mounts],
               ports: [{ name: "http", containerPort: OPERATOR_PORT }],
               livenessProbe: probe("/healthz"),
               readinessProbe: probe("/readyz"),
@@ -138,6 +170,7 @@ function operatorDeployment(o: InstallOptions): KubeObject {
               },
             },
           ],
+          volumes: [{ name: "tmp", emptyDir: {} }, ...backup.volumes],
         },
       },
     },

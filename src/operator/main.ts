@@ -18,6 +18,8 @@ import { HealthServer } from "./runtime/health-server.js";
 import { LeaderElector } from "./runtime/leader-election.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 import { isFinished } from "./run-queue.js";
+import { Backups } from "../backup/backups.js";
+import { parseBackupTarget, type BackupTarget } from "../backup/backup-target.js";
 
 export interface OperatorConfig {
   /** Where the operator runs: its leader-election Lease lives here. */
@@ -32,6 +34,8 @@ export interface OperatorConfig {
   archiveTimeoutMs: number;
   startTimeoutMs: number;
   resyncMs: number;
+  /** Where state versions are copied (S3, GCS), if anywhere. */
+  backups: BackupTarget[];
 }
 
 export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -45,6 +49,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
       "leader-elect": { type: "string" },
       "start-timeout-seconds": { type: "string" },
       workers: { type: "string" },
+      backup: { type: "string", multiple: true },
       kubeconfig: { type: "string" },
       context: { type: "string" },
     },
@@ -65,6 +70,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
     archiveTimeoutMs: 10 * 60_000,
     startTimeoutMs: Number(values["start-timeout-seconds"] ?? 120) * 1000,
     resyncMs: 5 * 60_000,
+    backups: (values.backup ?? []).map(parseBackupTarget),
   };
 }
 
@@ -101,8 +107,11 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const runsOfWorkspace = (run: Run): ObjectKey[] =>
     runs.flatMap((i) => i.list()).filter((r) => r.metadata.namespace === run.metadata.namespace && r.spec.workspace === run.spec.workspace && !isFinished(r)).flatMap((r) => key(r.metadata.namespace, r.metadata.name));
 
-  const workspaceController = new WorkspaceController({ client, events, log, now });
-  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics });
+  // The object stores' SDKs load only where backups are configured.
+  const stores = c.backups.length ? (await import("../backup/object-store.js")).objectStoreFor : undefined;
+  const backups = stores ? new Backups(c.backups.map((target) => ({ target, store: stores(target) }))) : undefined;
+  const workspaceController = new WorkspaceController({ client, events, log, now, metrics, ...(backups ? { backups } : {}) });
+  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, ...(backups ? { backups } : {}) });
   const controllers = [
     new Controller({
       name: "workspace",
@@ -134,7 +143,7 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const elector = c.leaderElect ? new LeaderElector({ client, namespace: c.namespace, name: OPERATOR_NAME, identity: c.identity, log }) : undefined;
   const health = new HealthServer({ ready: () => synced || !elector?.isLeader, role: () => (elector && !elector.isLeader ? "follower" : "leader") }, metrics.registry);
   await health.listen(c.port);
-  log.info({ port: c.port, namespaces: c.watchNamespaces.length ? c.watchNamespaces : "all", identity: c.identity }, "Operator started");
+  log.info({ port: c.port, namespaces: c.watchNamespaces.length ? c.watchNamespaces : "all", identity: c.identity, backups: backups?.where ?? "none" }, "Operator started");
 
   const startControllers = async () => {
     metrics.leader.set(1);

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { CHUNK_KEY, chunkCount, chunkName } from "../archive/chunks.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
+import type { OwnerReference } from "../kube/owner.js";
 import { checkStateWrite, stateDigest, stateHeader, type StateHeader } from "./state-file.js";
 import {
   STATE_COMPONENT,
@@ -71,6 +72,13 @@ export function mountedChunkReader(dir: string, mounted: StoredStateRef | undefi
     for (let i = 0; i < ref.chunks; i++) parts.push(await readFile(join(dir, String(i))));
     return Buffer.concat(parts);
   };
+}
+
+/** A stored state (a version, a kept or restored one), read through the API and checked against its digest. */
+export async function readStoredState(client: KubeClient, namespace: string, ref: StoredStateRef): Promise<Buffer> {
+  const bytes = gunzipSync(await apiChunkReader(client, namespace)(ref));
+  if (stateDigest(bytes) !== ref.digest) throw new IntegrityError(`the stored state ${ref.name} does not match its digest ${ref.digest}`);
+  return bytes;
 }
 
 /** The pointer Secret (pure): the state inline while it fits, and always the version's annotations. */
@@ -179,15 +187,19 @@ export class StateStore {
    * Keeps a state the engine could not save (it wrote errored.tfstate) where the run's pod
    * going away cannot take it; `ktf state recover RUN` pushes it back.
    */
-  async keepErrored(bytes: Buffer, writer: StateWriter & { run: string }, now = new Date()): Promise<StateVersion> {
-    const header = stateHeader(bytes);
-    const gz = gzipState(bytes);
-    const version: StateVersion = { name: erroredStateName(this.loc.suffix, writer.run), ...header, digest: stateDigest(bytes), size: bytes.length, chunks: chunkCount(gz.length), written: now.toISOString(), ...writer };
-    return this.store(STATE_COMPONENT.errored, version, gz);
+  keepErrored(bytes: Buffer, writer: StateWriter & { run: string }, now = new Date()): Promise<StateVersion> {
+    return this.keep(STATE_COMPONENT.errored, erroredStateName(this.loc.suffix, writer.run), bytes, writer, now);
   }
 
-  private async store(component: string, version: StateVersion, gz: Buffer): Promise<StateVersion> {
-    for (const secret of storedStateSecrets({ namespace: this.loc.namespace, workspace: this.loc.suffix, component, version, gz })) {
+  /** Stores a state beside the versions without making it current (for a run to push it back). */
+  async keep(component: string, name: string, bytes: Buffer, writer: StateWriter, now = new Date(), owner?: OwnerReference): Promise<StateVersion> {
+    const gz = gzipState(bytes);
+    const version: StateVersion = { name, ...stateHeader(bytes), digest: stateDigest(bytes), size: bytes.length, chunks: chunkCount(gz.length), written: now.toISOString(), ...writer };
+    return this.store(component, version, gz, owner);
+  }
+
+  private async store(component: string, version: StateVersion, gz: Buffer, owner?: OwnerReference): Promise<StateVersion> {
+    for (const secret of storedStateSecrets({ namespace: this.loc.namespace, workspace: this.loc.suffix, component, version, gz, ...(owner ? { owner } : {}) })) {
       try {
         await this.client.create(secret);
       } catch (err) {

@@ -3,6 +3,7 @@ import { gzipSync } from "node:zlib";
 import { LABELS } from "../api/group.js";
 import { chunkObjects } from "../archive/chunks.js";
 import type { KubeObject } from "../kube/client.js";
+import type { OwnerReference } from "../kube/owner.js";
 import { fit, labelValue } from "../api/names.js";
 import type { StateHeader } from "./state-file.js";
 
@@ -18,7 +19,7 @@ export const STATE_LABELS = {
   version: "ktf.dev/state-version",
 } as const;
 
-export const STATE_COMPONENT = { version: "state-version", errored: "state-errored" } as const;
+export const STATE_COMPONENT = { version: "state-version", errored: "state-errored", restore: "state-restore" } as const;
 
 export const STATE_ANNOTATIONS = {
   serial: "ktf.dev/state-serial",
@@ -55,6 +56,11 @@ export interface StateWriter {
 
 export function versionPrefix(workspace: string, serial: number): string {
   return fit(`tfstate-${workspace}-v${serial}-${randomBytes(3).toString("hex").slice(0, 5)}`, 240);
+}
+
+/** Where `ktf state restore` puts the copy it fetched from the backup, for its run to push. */
+export function restoredStateName(workspace: string, run: string): string {
+  return fit(`tfstate-${workspace}-restore-${run}`, 240);
 }
 
 /** Where the state that the engine of `run` could not save is kept. */
@@ -100,11 +106,12 @@ export function versionFromAnnotations(annotations: Record<string, string> | und
 }
 
 /** The chunk Secrets of a stored state (pure). `gz` is the gzipped state. */
-export function storedStateSecrets(o: { namespace: string; workspace: string; component: string; version: StateVersion; gz: Buffer }): KubeObject[] {
+export function storedStateSecrets(o: { namespace: string; workspace: string; component: string; version: StateVersion; gz: Buffer; owner?: OwnerReference }): KubeObject[] {
   const secrets = chunkObjects("Secret", {
     namespace: o.namespace,
     name: o.version.name,
     bytes: o.gz,
+    ...(o.owner ? { owner: o.owner } : {}),
     labels: { [STATE_LABELS.stateOf]: labelValue(o.workspace), [STATE_LABELS.version]: labelValue(o.version.name), [LABELS.component]: o.component },
   });
   const annotations = versionAnnotations(o.version);

@@ -10,8 +10,8 @@ export const ROOT = join(new URL("../..", import.meta.url).pathname);
 export const KTF_BIN = join(ROOT, "dist/bin/ktf.js");
 
 /** What global setup prepared: the cluster's admin kubeconfig and the ktf image it loaded. */
-export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string } {
-  return { kubeconfig: inject("kubeconfig"), image: inject("image"), kubectl: inject("kubectl"), clusterScript: join(ROOT, "scripts/cluster.sh") };
+export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string; stores: Record<string, string> } {
+  return { kubeconfig: inject("kubeconfig"), image: inject("image"), kubectl: inject("kubectl"), clusterScript: join(ROOT, "scripts/cluster.sh"), stores: inject("stores") };
 }
 
 export async function kubectl(args: string[], options: { input?: string; kubeconfig?: string } = {}): Promise<string> {

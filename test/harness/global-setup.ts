@@ -7,6 +7,8 @@ declare module "vitest" {
     kubeconfig: string;
     image: string;
     kubectl: string;
+    /** The object stores the operator backs state up to (scripts/object-stores.sh env). */
+    stores: Record<string, string>;
   }
 }
 
@@ -18,13 +20,32 @@ function run(command: string, args: string[], what: string): string {
   return result.stdout;
 }
 
-function clusterEnv(): Record<string, string> {
+function envLines(text: string): Record<string, string> {
   return Object.fromEntries(
-    run("scripts/cluster.sh", ["env"], "reading the cluster's paths")
+    text
       .trim()
       .split("\n")
-      .map((l) => l.split("=", 2) as [string, string]),
+      .map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)] as [string, string]),
   );
+}
+
+/** The operator's backup stores: the Secret with the S3 keys, and the --backup flags. */
+function backupArgs(kubectl: string, kubeconfig: string, stores: Record<string, string>): string[] {
+  const manifest = JSON.stringify({
+    apiVersion: "v1",
+    kind: "List",
+    items: [
+      { apiVersion: "v1", kind: "Namespace", metadata: { name: "ktf-system" } },
+      { apiVersion: "v1", kind: "Secret", metadata: { name: "ktf-backup", namespace: "ktf-system" }, stringData: { AWS_ACCESS_KEY_ID: stores.S3_ACCESS_KEY, AWS_SECRET_ACCESS_KEY: stores.S3_SECRET_KEY } },
+    ],
+  });
+  const applied = spawnSync(kubectl, ["--kubeconfig", kubeconfig, "apply", "-f", "-"], { cwd: ROOT, input: manifest, encoding: "utf8" });
+  if (applied.status !== 0) throw new Error(`creating the backup Secret failed: ${applied.stderr}`);
+  return [
+    "--backup", `s3://${stores.BUCKET}/e2e?region=us-east-1&endpoint=${stores.S3_ENDPOINT}`,
+    "--backup", `gs://${stores.BUCKET}/e2e?endpoint=${stores.GCS_ENDPOINT}`,
+    "--backup-secret", "ktf-backup",
+  ];
 }
 
 /**
@@ -35,16 +56,22 @@ function clusterEnv(): Record<string, string> {
 export default function setup(project: TestProject): () => void {
   const wasUp = spawnSync("scripts/cluster.sh", ["status"], { cwd: ROOT }).status === 0;
   run("scripts/cluster.sh", ["up"], "starting the cluster");
-  const env = clusterEnv();
+  const env = envLines(run("scripts/cluster.sh", ["env"], "reading the cluster's paths"));
   const kubeconfig = env.KUBECONFIG ?? "";
+  const storesWereUp = spawnSync("scripts/object-stores.sh", ["status"], { cwd: ROOT }).status === 0;
+  const stores = envLines(run("scripts/object-stores.sh", ["up"], "starting the object stores"));
   run("npm", ["run", "--silent", "build"], "building ktf");
   const image = run("scripts/build-images.sh", ["ktf"], "building the ktf image").trim().split("\n").pop() ?? "";
   run("scripts/load-images.sh", [image], "loading the ktf image");
-  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image, "--start-timeout", "20"], "installing ktf");
+  const backup = backupArgs(env.KUBECTL ?? "kubectl", kubeconfig, stores);
+  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image, "--start-timeout", "20", ...backup], "installing ktf");
   project.provide("kubeconfig", kubeconfig);
   project.provide("image", image);
   project.provide("kubectl", env.KUBECTL ?? "kubectl");
+  project.provide("stores", stores);
   return () => {
-    if (!wasUp && !process.env.KTF_KEEP_CLUSTER) run("scripts/cluster.sh", ["down"], "stopping the cluster");
+    const keep = Boolean(process.env.KTF_KEEP_CLUSTER);
+    if (!storesWereUp && !keep) run("scripts/object-stores.sh", ["down"], "stopping the object stores");
+    if (!wasUp && !keep) run("scripts/cluster.sh", ["down"], "stopping the cluster");
   };
 }

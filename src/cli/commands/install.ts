@@ -2,7 +2,8 @@ import { connectToCluster } from "../../kube/connect.js";
 import { installManifests, defaultInstallOptions } from "../../install/manifests.js";
 import { toYaml } from "../../install/render.js";
 import { runCreatorMutation } from "../../install/admission.js";
-import { isApiError } from "../../errors.js";
+import { UsageError, isApiError } from "../../errors.js";
+import { parseBackupTarget } from "../../backup/backup-target.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { pollUntil } from "../../sleep.js";
 import { RESOURCES } from "../../kube/resources.js";
@@ -17,6 +18,16 @@ export interface InstallCommandOptions extends KtfOptions {
   watchNamespaces?: string;
   operatorNamespace?: string;
   startTimeout?: string;
+  backup?: string[];
+  backupSecret?: string;
+}
+
+/** A whole number option within bounds, or a UsageError that names the option. */
+function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min) throw new UsageError(`${flag} expects a whole number of at least ${min}, got "${value}"`);
+  return n;
 }
 
 const POLL_MS = 1000;
@@ -32,12 +43,15 @@ const TRANSIENT_ADMISSION = /failed to configure policy|not yet synced|There can
  * so that running it again upgrades in place. --dry-run prints the manifests instead.
  */
 export async function install(t: Terminal, o: InstallCommandOptions): Promise<number> {
+  for (const url of o.backup ?? []) parseBackupTarget(url);
+  if (o.backupSecret && !o.backup?.length) throw new UsageError("--backup-secret needs --backup s3://BUCKET/PREFIX or gs://BUCKET/PREFIX");
   const objects = installManifests({
     namespace: o.operatorNamespace ?? defaultInstallOptions.namespace,
     image: o.image ?? defaultInstallOptions.image,
-    replicas: o.replicas ? Number(o.replicas) : defaultInstallOptions.replicas,
+    replicas: wholeNumber("--replicas", o.replicas, defaultInstallOptions.replicas, 1),
     watchNamespaces: o.watchNamespaces ? o.watchNamespaces.split(",").filter(Boolean) : [],
-    startTimeoutSeconds: o.startTimeout ? Number(o.startTimeout) : defaultInstallOptions.startTimeoutSeconds,
+    startTimeoutSeconds: wholeNumber("--start-timeout", o.startTimeout, defaultInstallOptions.startTimeoutSeconds, 1),
+    ...(o.backup?.length ? { backup: { urls: o.backup, ...(o.backupSecret ? { secret: o.backupSecret } : {}) } } : {}),
   });
   if (o.dryRun) {
     t.stdout.write(toYaml([...objects, ...runCreatorMutation()]));
@@ -58,8 +72,9 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     t.stdout.write("this cluster has no MutatingAdmissionPolicy API: runs record their creator from the client, checked at admission\n");
   }
   const deployment = objects.find((x) => x.kind === "Deployment");
-  if (deployment) await waitRolledOut(t, client, deployment);
-  await waitAdmissionReady(t, client, deployment?.metadata.namespace ?? defaultInstallOptions.namespace);
+  const rolledOut = deployment ? await waitRolledOut(t, client, deployment) : true;
+  const admits = await waitAdmissionReady(t, client, deployment?.metadata.namespace ?? defaultInstallOptions.namespace);
+  if (!rolledOut || !admits) return 1;
   t.stdout.write("ktf is installed.\n");
   return 0;
 }
@@ -74,7 +89,7 @@ async function waitEstablished(client: KubeClient, crd: KubeObject): Promise<voi
   });
 }
 
-async function waitRolledOut(t: Terminal, client: KubeClient, deployment: KubeObject): Promise<void> {
+async function waitRolledOut(t: Terminal, client: KubeClient, deployment: KubeObject): Promise<boolean> {
   const want = (deployment.spec as { replicas: number }).replicas;
   const available = await pollUntil(ROLLOUT_TIMEOUT_MS, POLL_MS, async () => {
     const d = await client.get<KubeObject & DeploymentStatus>(RESOURCES.Deployment, deployment.metadata.namespace, deployment.metadata.name ?? "");
@@ -84,6 +99,7 @@ async function waitRolledOut(t: Terminal, client: KubeClient, deployment: KubeOb
   if (!available) {
     t.stderr.write(`ktf: the operator did not become available in ${ROLLOUT_TIMEOUT_MS / 1000}s; see: kubectl -n ${deployment.metadata.namespace} describe deployment ${deployment.metadata.name}\n`);
   }
+  return available;
 }
 
 /**
@@ -93,7 +109,7 @@ async function waitRolledOut(t: Terminal, client: KubeClient, deployment: KubeOb
  * server-side dry-run create of a Run goes through all the admission policies and persists
  * nothing, so install waits for it to pass before saying ktf is ready.
  */
-async function waitAdmissionReady(t: Terminal, client: KubeClient, namespace: string): Promise<void> {
+async function waitAdmissionReady(t: Terminal, client: KubeClient, namespace: string): Promise<boolean> {
   const probe: KubeObject = {
     apiVersion: API_VERSION,
     kind: RUN.kind,
@@ -113,6 +129,7 @@ async function waitAdmissionReady(t: Terminal, client: KubeClient, namespace: st
     }
   });
   if (!ready) t.stderr.write(`ktf: the API server's admission policies are not ready after ${ADMISSION_TIMEOUT_MS / 1000}s: ${refusal}\n`);
+  return ready;
 }
 
 /** Whether the cluster serves admissionregistration.k8s.io/v1beta1 MutatingAdmissionPolicy. */

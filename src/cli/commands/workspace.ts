@@ -22,6 +22,16 @@ export interface NewWorkspaceOptions extends KtfOptions {
   storageClass?: string;
   image?: string;
   select?: boolean;
+  /** commander's --no-backup and --no-restore. */
+  backup?: boolean;
+  restore?: boolean;
+}
+
+function backupLine(ws: Workspace): string {
+  if (!ws.spec.backup) return "off (spec.backup is false)";
+  const c = ws.status?.conditions?.find((x) => x.type === "BackedUp");
+  if (!c) return "none configured for this installation, or none yet";
+  return c.status === "True" ? c.message : `failing: ${c.message}`;
 }
 
 /** "name=value" -> [name, value]. */
@@ -61,6 +71,8 @@ export function workspaceFromFlags(name: string, namespace: string, o: NewWorksp
     ...(o.workingDir ? { workingDir: o.workingDir } : {}),
     ...(o.cacheSize ? { cache: { size: o.cacheSize, ...(o.storageClass ? { storageClassName: o.storageClass } : {}) } } : {}),
     ...(o.image ? { image: o.image } : {}),
+    ...(o.backup === false ? { backup: false } : {}),
+    ...(o.restore === false ? { restoreFromBackup: false } : {}),
   };
   parseOrThrow(workspaceSpecSchema, spec, `workspace ${name}`, ["spec"]);
   return workspaceSchema.parse({ apiVersion: API_VERSION, kind: WORKSPACE.kind, metadata: { name, namespace }, spec });
@@ -147,6 +159,8 @@ export async function workspaceShow(t: Terminal, name: string | undefined, o: Kt
     `Active run:  ${s.activeRun ?? "none"}\n`,
     `Queue:       ${s.queue?.length ? s.queue.join(", ") : "empty"}\n`,
     `Privileged:  ${ws.spec.privilegedCommands.join(", ")}\n`,
+    `State:       ${s.stateSerial === undefined ? "none yet" : `serial ${s.stateSerial}, ${s.stateVersions?.length ?? 0} versions kept`}\n`,
+    `Backup:      ${backupLine(ws)}\n`,
   ];
   if (ws.spec.variables.length) out.push("Variables:\n", ...ws.spec.variables.map(describeVariable));
   if (ws.spec.env.length) out.push("Environment:\n", ...ws.spec.env.map(describeVariable));

@@ -14,6 +14,8 @@ import { StateStore } from "../../state/state-store.js";
 import { erroredStateOf, listStateVersions } from "../../state/state-history.js";
 import { runOutcome, type RunOutcome } from "../run-outcome.js";
 import type { RunPodInput } from "../builders/run-pod.js";
+import type { Backups } from "../../backup/backups.js";
+import { STATE_COMPONENT, restoredStateName, type StoredStateRef } from "../../state/state-versions.js";
 import { chunkName } from "../../archive/chunks.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun } from "../builders/run-pod.js";
@@ -37,6 +39,8 @@ export interface RunControllerOptions {
   /** How long a run's pod may fail to start (missing Secret, image) before the run fails. */
   startTimeoutMs: number;
   metrics?: OperatorMetrics;
+  /** The backup store `ktf state restore` fetches from, when the installation has one. */
+  backups?: Backups;
 }
 
 interface ContainerStatus {
@@ -198,9 +202,31 @@ export class RunController {
       if (!version) return `workspace ${workspace} has no state version with serial ${target || "(none given)"}; ktf state versions lists them`;
       return { ...(state ? { state } : {}), push: { ...version, newSerial: true } };
     }
+    if (sub === "restore") return this.restoreInput(run, state);
     const errored = target ? await erroredStateOf(this.o.client, ns, workspace, target) : undefined;
     if (!errored) return `run ${target || "(none given)"} left no state to recover in workspace ${workspace}`;
     return { ...(state ? { state } : {}), push: { ...errored, newSerial: false } };
+  }
+
+  /** `state restore [--serial N]`: the backup, fetched and kept beside the versions (owned by the run) for the run to push. */
+  private async restoreInput(run: Run, state: StoredStateRef | undefined): Promise<Pick<RunPodInput, "state" | "push"> | string> {
+    const ns = run.metadata.namespace ?? "";
+    const workspace = run.spec.workspace;
+    if (!this.o.backups) return "this installation has no backup store to restore from (ktf install --backup)";
+    const wanted = restoreSerial(run.spec.args);
+    if (wanted === null) return "state restore takes --serial N, a whole number";
+    const found = await this.o.backups.fetch(ns, workspace, wanted);
+    if (!found) return `${this.o.backups.where} has no backup${wanted === undefined ? "" : ` with serial ${wanted}`} of workspace ${workspace}`;
+    const name = run.metadata.name ?? "";
+    const kept = await new StateStore(this.o.client, { namespace: ns, suffix: workspace }).keep(
+      STATE_COMPONENT.restore,
+      restoredStateName(workspace, name),
+      found.state,
+      { run: name, ...(createdBy(run) ? { user: createdBy(run)?.username } : {}) },
+      this.o.now(),
+      ownerReference(run),
+    );
+    return { ...(state ? { state } : {}), push: { ...kept, newSerial: true } };
   }
 
   private async createPod(run: Run, ws: Workspace, planRun: Run | undefined): Promise<ReconcileResult> {
@@ -354,6 +380,15 @@ function createdBy(run: Run): RunStatus["createdBy"] {
   const username = annotations[ANNOTATIONS.createdBy];
   if (!username) return undefined;
   return { username, groups: (annotations[ANNOTATIONS.createdByGroups] ?? "").split(",").filter(Boolean) };
+}
+
+/** The serial `state restore` asks for: undefined for the newest, null when it is not a number. */
+function restoreSerial(args: readonly string[]): number | undefined | null {
+  const i = args.findIndex((a) => a === "--serial" || a === "-serial" || a.startsWith("--serial=") || a.startsWith("-serial="));
+  const text = i < 0 ? args.filter((a) => !a.startsWith("-"))[1] : args[i]?.includes("=") ? args[i]?.split("=")[1] : args[i + 1];
+  if (text === undefined) return undefined;
+  const serial = Number(text);
+  return Number.isInteger(serial) && serial >= 0 ? serial : null;
 }
 
 function podEnded(pod: Pod): boolean {

@@ -10,6 +10,9 @@ import { StateStore } from "../../state/state-store.js";
 import { deleteStoredState, listStateVersions } from "../../state/state-history.js";
 import { versionsToPrune, type StateVersion } from "../../state/state-versions.js";
 import { errorMessage } from "../../errors.js";
+import type { Backups } from "../../backup/backups.js";
+import type { OperatorMetrics } from "../runtime/metrics.js";
+import { backUpVersions, restoreFromBackup } from "../state-backup.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
 import { isFinished, runQueue } from "../run-queue.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
@@ -21,6 +24,9 @@ export interface WorkspaceControllerOptions {
   events: EventSink;
   log: Logger;
   now: () => Date;
+  /** Where state versions are copied, when the installation has a backup store. */
+  backups?: Backups;
+  metrics?: OperatorMetrics;
 }
 
 /** The part of the engine's state file that the workspace shows. */
@@ -57,7 +63,10 @@ export class WorkspaceController {
     const runs = await runsOfWorkspace(this.o.client, ws);
     const loc = { namespace: ws.metadata.namespace ?? "", suffix: ws.metadata.name ?? "" };
     const store = new StateStore(this.o.client, loc);
-    const current = await store.current().catch((err: unknown) => this.stateProblem(ws, err));
+    let current = await store.current().catch((err: unknown) => this.stateProblem(ws, err));
+    const backup = this.o.backups && { ...this.o, backups: this.o.backups };
+    const restore = backup && !current && ws.spec.backup && ws.spec.restoreFromBackup && !ws.status?.backup?.restoreChecked ? await restoreFromBackup(backup, ws, store) : undefined;
+    if (restore) current = await store.current();
     // A state of hundreds of MB is read once per version, not on every reconcile.
     const changed = !current?.version || current.version.name !== ws.status?.stateVersion || !ws.status.stateVersions;
     const state = changed ? await this.readState(ws, store) : undefined;
@@ -68,6 +77,7 @@ export class WorkspaceController {
       if (omitted.length) this.o.events.warning(ws, "OutputsTooLarge", `Outputs ${omitted.join(", ")} do not fit in Secret ${secret.metadata.name}; ktf output shows them`);
     }
     const versions = changed ? await this.keptVersions(ws, current?.version?.name) : undefined;
+    const copied = backup ? await backUpVersions(backup, ws, current, versions) : undefined;
 
     const { active, waiting } = runQueue(runs);
     await this.writeStatus(ws, (s) => {
@@ -84,6 +94,8 @@ export class WorkspaceController {
         setOptional(s, "stateVersion", current?.version?.name);
         s.stateVersions = versions.map((v) => ({ serial: v.serial, lineage: v.lineage, written: v.written, size: v.size, ...(v.run ? { run: v.run } : {}), ...(v.user ? { user: v.user } : {}) }));
       }
+      restore?.status(s);
+      copied?.status(s);
       s.conditions = setCondition(
         s.conditions,
         { type: CONDITION.Ready, status: "True", reason: REASON.Reconciled, observedGeneration: ws.metadata.generation },
@@ -91,7 +103,8 @@ export class WorkspaceController {
       );
     });
     // Versions age out even when nothing is written.
-    return ws.spec.stateHistory.maxAgeDays ? { requeueAfter: 3_600_000 } : {};
+    const later = [restore?.requeueAfter, copied?.requeueAfter, ws.spec.stateHistory.maxAgeDays ? 3_600_000 : undefined].filter((x) => x !== undefined);
+    return later.length ? { requeueAfter: Math.min(...later) } : {};
   }
 
   /** The versions kept under the workspace's retention, after deleting the others. */
