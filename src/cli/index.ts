@@ -108,11 +108,20 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--backup-secret <name>", "a Secret in the operator's namespace with the stores' credentials (default: the operator's ServiceAccount)")
     .action((o: InstallCommandOptions) => run(() => install(t, o))());
 
+  // Only shown by `ktf operator --help`: the operator parses its own flags (src/operator/main.ts).
   program
     .command("operator")
     .description("Run the operator (what the ktf-operator Deployment runs)")
-    .allowUnknownOption()
-    .helpOption(false)
+    .option("--namespace <namespace>", "where its leader-election Lease lives (or KTF_NAMESPACE)", "ktf-system")
+    .option("--watch-namespaces <list>", "serve only these namespaces (comma-separated; default all)")
+    .option("--port <port>", "health, readiness and metrics", "8080")
+    .option("--runner-image <image>", "the image of run pods (or KTF_RUNNER_IMAGE)")
+    .option("--leader-elect <bool>", "one replica leads, the others stand by", "true")
+    .option("--start-timeout-seconds <seconds>", "fail runs whose pod cannot start after this long", "120")
+    .option("--workers <n>", "reconciles at once per controller", "4")
+    .option("--backup <url>", "copy state versions to s3://... or gs://... (repeatable)")
+    .option("--kubeconfig <path>", "path to the kubeconfig file (default: in-cluster)")
+    .option("--context <name>", "the kubeconfig context to use")
     .action(() => undefined);
   program.command("runner").description("Run one run inside its pod (what run pods run)").action(() => undefined);
   program.command("state-server").description("Serve a run's state to its engine (the run pod's sidecar)").action(() => undefined);

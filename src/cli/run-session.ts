@@ -11,7 +11,7 @@ import { RESOURCES } from "../kube/resources.js";
 import { followPodLog, waitForContainer } from "../kube/log-follower.js";
 import { attachTerminal } from "../kube/attach.js";
 import { isFinished } from "../operator/run-queue.js";
-import { fit } from "../api/names.js";
+import { fit, labelValue } from "../api/names.js";
 import { RunLogRenderer } from "./output/run-log.js";
 import { loadRunKey, saveRunKey } from "./sealing-keys.js";
 import { newSealingKeys } from "../seal/sealed-log.js";
@@ -36,9 +36,12 @@ export interface RunRequest {
   annotations?: Record<string, string>;
 }
 
-/** A run name that says what it is: <workspace>-<command>-<random>. */
+const BASE32 = "abcdefghijklmnopqrstuvwxyz234567";
+
+/** A run name that says what it is: <workspace>-<command>-<40 random bits>. */
 export function runName(workspace: string, command: string): string {
-  return `${fit(`${workspace}-${command}`, 240)}-${randomBytes(3).toString("hex").slice(0, 5)}`;
+  const suffix = [...randomBytes(8)].map((b) => BASE32[b % 32]).join("");
+  return `${fit(`${workspace}-${command}`, 240)}-${suffix}`;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function createRun(client: KubeClient, req: RunRequest): Promise<Ru
     metadata: {
       name,
       namespace: req.namespace,
-      labels: { [LABELS.workspace]: req.workspace },
+      labels: { [LABELS.workspace]: labelValue(req.workspace) },
       ...(req.annotations ? { annotations: req.annotations } : {}),
     },
     spec: {
@@ -88,7 +91,7 @@ export async function createRun(client: KubeClient, req: RunRequest): Promise<Ru
       name: archive.name,
       bytes: req.configuration.bytes,
       owner: ownerReference(run),
-      labels: { [LABELS.run]: name },
+      labels: { [LABELS.run]: labelValue(name) },
     });
     for (const cm of configMaps) await client.create(cm);
   } catch (err) {

@@ -18,3 +18,16 @@ describe("JsonLineSplitter", () => {
     expect(s.end()).toBe("partial");
   });
 });
+
+describe("JsonLineSplitter on a long line", () => {
+  it("delivers a line of MBs cut into small chunks whole, once", () => {
+    const s = new JsonLineSplitter();
+    const line = "x".repeat(4 * 1024 * 1024);
+    const text = `${line}\nnext\n`;
+    const out: string[] = [];
+    for (let i = 0; i < text.length; i += 1000) out.push(...s.push(text.slice(i, i + 1000)));
+    expect(out).toHaveLength(2);
+    expect(out[0]?.length).toBe(line.length);
+    expect(out[1]).toBe("next");
+  });
+});

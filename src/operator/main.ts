@@ -19,6 +19,7 @@ import { LeaderElector } from "./runtime/leader-election.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 import { isFinished } from "./run-queue.js";
 import { Backups } from "../backup/backups.js";
+import { workspaceOfStateSecret } from "../state/state-store.js";
 import { parseBackupTarget, type BackupTarget } from "../backup/backup-target.js";
 
 export interface OperatorConfig {
@@ -122,7 +123,7 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
       watches: [
         ...workspaces.map((informer): WatchSource => ({ informer, map: ownKey })),
         ...runs.map((informer): WatchSource => ({ informer, map: (r) => key(r.metadata.namespace, (r as Run).spec.workspace) })),
-        ...states.map((informer): WatchSource => ({ informer, map: (s) => key(s.metadata.namespace, s.metadata.labels?.tfstateSecretSuffix) })),
+        ...states.map((informer): WatchSource => ({ informer, map: (s) => key(s.metadata.namespace, workspaceOfStateSecret(s.metadata.name)) })),
       ],
     }),
     new Controller({

@@ -11,6 +11,7 @@ import { StateLock } from "../state/state-lock.js";
 import { StateReport } from "../state/state-report.js";
 import { StateStore, mountedChunkReader } from "../state/state-store.js";
 import { ENV, MOUNTS, STATE_PORT, runnerJobSchema } from "./contract.js";
+import { labelValue } from "../api/names.js";
 
 export interface StateSidecarOptions {
   env: NodeJS.ProcessEnv;
@@ -38,7 +39,7 @@ export async function runStateSidecar(o: StateSidecarOptions): Promise<number> {
   const savePlan = savePlanAs
     ? async (bytes: Buffer) => {
         const owner = { apiVersion: API_VERSION, kind: RUN.kind, name: job.run, uid: job.runUid };
-        const secrets = chunkObjects("Secret", { namespace: job.namespace, name: savePlanAs, bytes, owner, labels: { "ktf.dev/plan-of": job.run } });
+        const secrets = chunkObjects("Secret", { namespace: job.namespace, name: savePlanAs, bytes, owner, labels: { "ktf.dev/plan-of": labelValue(job.run) } });
         for (const secret of secrets) await o.client.create(secret);
         o.log.info({ secret: savePlanAs, chunks: secrets.length, size: bytes.length }, "Saved the plan");
         return { chunks: secrets.length };

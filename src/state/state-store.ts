@@ -6,6 +6,7 @@ import { CHUNK_KEY, chunkCount, chunkName } from "../archive/chunks.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { OwnerReference } from "../kube/owner.js";
+import { labelValue } from "../api/names.js";
 import { checkStateWrite, stateDigest, stateHeader, type StateHeader } from "./state-file.js";
 import {
   STATE_COMPONENT,
@@ -32,8 +33,15 @@ export interface StateLocation {
   suffix: string;
 }
 
+const POINTER_PREFIX = "tfstate-default-";
+
 export function stateSecretName(suffix: string): string {
-  return `tfstate-default-${suffix}`;
+  return `${POINTER_PREFIX}${suffix}`;
+}
+
+/** The workspace whose state pointer this is (the label may be cut to 63 characters, the name is not). */
+export function workspaceOfStateSecret(name: string | undefined): string | undefined {
+  return name?.startsWith(POINTER_PREFIX) ? name.slice(POINTER_PREFIX.length) : undefined;
 }
 
 export function stateLeaseName(suffix: string): string {
@@ -96,7 +104,7 @@ export function stateSecret(loc: StateLocation, version: StateVersion, gz: Buffe
       labels: {
         ...(base?.metadata.labels ?? {}),
         tfstate: "true",
-        tfstateSecretSuffix: loc.suffix,
+        tfstateSecretSuffix: labelValue(loc.suffix),
         tfstateWorkspace: "default",
         "app.kubernetes.io/managed-by": "ktf",
       },

@@ -1,0 +1,48 @@
+import { PassThrough } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { main } from "./index.js";
+import type { Terminal } from "./output/terminal.js";
+
+/** The CLI in process, as `ktf ARGS` would run: what it printed and its exit code. */
+async function ktf(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = "";
+  let err = "";
+  stdout.on("data", (d: Buffer) => (out += d.toString()));
+  stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const t = { stdout, stderr, stdin: new PassThrough(), env: { HOME: "/nonexistent", KUBECONFIG: "/nonexistent" }, cwd: "/" } as unknown as Terminal;
+  const never = () => Promise.reject(new Error("not in this test"));
+  const code = await main(args, t, { operator: never, runner: never, stateServer: never });
+  return { code, stdout: out, stderr: err };
+}
+
+describe("the CLI's usage errors", () => {
+  it("shows the operator's flags", async () => {
+    const r = await ktf(["operator", "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--watch-namespaces <list>/);
+    expect(r.stdout).toMatch(/--backup <url>/);
+  });
+
+  it.each([
+    [["install", "--dry-run", "--replicas", "abc"], '--replicas expects a whole number of at least 1, got "abc"'],
+    [["install", "--dry-run", "--replicas", "0"], '--replicas expects a whole number of at least 1, got "0"'],
+    [["install", "--dry-run", "--start-timeout", "soon"], '--start-timeout expects a whole number of at least 1, got "soon"'],
+    [["install", "--dry-run", "--backup", "ftp://x"], "--backup expects s3://BUCKET/PREFIX or gs://BUCKET/PREFIX, got ftp://x"],
+    [["install", "--dry-run", "--backup", "s3://b/p?colour=red"], "--backup s3://b/p: unknown setting colour (expected region or endpoint)"],
+    [["install", "--dry-run", "--backup-secret", "s"], "--backup-secret needs --backup"],
+  ])("ktf %j says what is wrong", async (args, message) => {
+    const r = await ktf(args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(message);
+  });
+
+  it("renders the backup stores into the operator's flags", async () => {
+    const r = await ktf(["install", "--dry-run", "--backup", "s3://b/p?region=eu-west-1", "--backup", "gs://g/q", "--backup-secret", "creds"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--backup=s3://b/p?region=eu-west-1");
+    expect(r.stdout).toContain("--backup=gs://g/q");
+    expect(r.stdout).toMatch(/secretRef:\s+name: creds/);
+  });
+});
