@@ -12,6 +12,7 @@ import { followPodLog, waitForContainer } from "../kube/log-follower.js";
 import { attachTerminal } from "../kube/attach.js";
 import { isFinished } from "../operator/run-queue.js";
 import { fit, labelValue } from "../api/names.js";
+import { REASON } from "../api/conditions.js";
 import { RunLogRenderer } from "./output/run-log.js";
 import { loadRunKey, saveRunKey } from "./sealing-keys.js";
 import { newSealingKeys } from "../seal/sealed-log.js";
@@ -249,11 +250,18 @@ function interruptHandler(client: KubeClient, t: Terminal, run: Run, detach: () 
   };
 }
 
+/** How a run failed in ktf's own words, beyond the engine's exit (its output said that already). */
+const KTF_FAILURES: ReadonlySet<string> = new Set([REASON.StateNotSaved, REASON.PlanNotKept]);
+
 /** The engine's exit code, or 1 with the reason when the run ended without one. */
 export function exitCodeOf(t: Terminal, run: Run): number {
   const status = run.status;
-  if (status?.exitCode !== undefined && status.phase !== "Canceled") return status.exitCode;
   const complete = status?.conditions?.find((c) => c.type === "Complete");
+  if (status?.exitCode !== undefined && status.phase !== "Canceled") {
+    if (complete && KTF_FAILURES.has(complete.reason)) note(t, `ktf: run ${run.metadata.name} failed: ${complete.message}`);
+    // A failure of ktf's after an engine that succeeded still fails the command.
+    return status.exitCode === 0 && status.phase === "Failed" ? 1 : status.exitCode;
+  }
   if (status?.phase !== "Succeeded") note(t, `ktf: run ${run.metadata.name} ${status?.phase?.toLowerCase() ?? "ended"}: ${complete?.message ?? ""}`);
   if (status?.phase === "Canceled") return status.exitCode ?? 130;
   return status?.phase === "Succeeded" ? 0 : 1;

@@ -119,7 +119,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   // From here on only ktf's code runs in this container: what the configuration started is stopped.
   stopStrayProcesses();
   if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));
-  await keepErroredState(o, cwd, job.run);
+  await keepErroredState(o, cwd);
   const planned = job.command === "plan" && job.savePlanAs && (exitCode === 0 || exitCode === 2);
   if (planned) await savePlan(o, planPath, { cwd, env, binary });
   return { exitCode };
@@ -183,15 +183,12 @@ async function savePlan(o: RunnerOptions, planPath: string, engine: { cwd: strin
  * An engine that could not save its state (the API refused, the server was down) leaves
  * it in errored.tfstate: the sidecar keeps it in the cluster before the pod goes away.
  */
-async function keepErroredState(o: RunnerOptions, cwd: string, run: string): Promise<void> {
+async function keepErroredState(o: RunnerOptions, cwd: string): Promise<void> {
   const bytes = await readFile(join(cwd, "errored.tfstate")).catch(() => undefined);
   if (!bytes) return;
   const res = await fetch(`${stateUrl(o)}${ERRORED_PATH}`, { method: "POST", body: bytes }).catch((err: unknown) => ({ ok: false, status: 0, text: () => Promise.resolve(errorMessage(err)) }));
-  if (!res.ok) {
-    process.stderr.write(`ktf: the engine could not save the state, and ktf could not keep it either (${res.status} ${await res.text()})\n`);
-    return;
-  }
-  process.stderr.write(`ktf: the engine could not save the state; ktf kept it in the cluster. Push it back with: ktf state recover ${run}\n`);
+  // Kept, the operator says where and how to push it back; lost, this is the last word on it.
+  if (!res.ok) o.log.error({ err: `${res.status} ${await res.text()}` }, "The engine could not save the state, and ktf could not keep it either");
 }
 
 /**
