@@ -1,14 +1,16 @@
 // Benchmark: a 50 MB incompressible state through the built-in backend on the local
 // cluster: `ktf apply` that writes it, `ktf state pull` that reads it back (sealed to the
 // CLI on the way), and the StateStore write and read alone (median of the rounds), against
-// writing the same bytes to a local file as the floor. Needs the cluster up and ktf
-// installed (npm run demo, or the e2e setup with KTF_KEEP_CLUSTER=1).
+// writing the same bytes to a local file as the floor; then the time from a state write
+// (a small one) to its copy in S3, as the operator makes it. Needs the cluster up, the
+// object stores up and ktf installed with them as the e2e setup does (KTF_KEEP_CLUSTER=1).
 //   node --import tsx bench/state-roundtrip.ts [rounds]
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { connectToCluster } from "../src/kube/connect.js";
 import { StateStore } from "../src/state/state-store.js";
 
@@ -38,6 +40,27 @@ async function time(fn: () => Promise<unknown>): Promise<number> {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+
+/** Median time from a small state write (a version of its own) to the operator's copy of it in S3. */
+async function backupLatency(rounds: number): Promise<number> {
+  const stores = Object.fromEntries(execFileSync(join(root, "scripts/object-stores.sh"), ["env"], { encoding: "utf8" }).trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)])) as Record<string, string>;
+  const s3 = new S3Client({ region: "us-east-1", endpoint: stores.S3_ENDPOINT, forcePathStyle: true, credentials: { accessKeyId: stores.S3_ACCESS_KEY ?? "", secretAccessKey: stores.S3_SECRET_KEY ?? "" } });
+  const store = new StateStore(client, { namespace: ns, suffix: "small" });
+  timed(process.execPath, [ktf, "workspace", "new", "small", "-n", ns, "--no-select"]);
+  const times: number[] = [];
+  try {
+    for (let serial = 1; serial <= rounds; serial++) {
+      const t0 = performance.now();
+      await store.write(Buffer.from(JSON.stringify({ version: 4, serial, lineage: "bench", resources: [] })), { run: "bench" });
+      const key = `e2e/${ns}/small/${String(serial).padStart(12, "0")}.tfstate`;
+      while (!(await s3.send(new HeadObjectCommand({ Bucket: stores.BUCKET, Key: key })).then(() => true, () => false))) await new Promise((r) => setTimeout(r, 20));
+      times.push(performance.now() - t0);
+    }
+  } finally {
+    s3.destroy();
+  }
+  return median(times);
+}
 
 timed(kubectl, ["--kubeconfig", kubeconfig, "create", "namespace", ns]);
 try {
@@ -69,6 +92,7 @@ try {
   console.log(`StateStore.write (a new version): ${s(median(writes))}`);
   console.log(`StateStore.read:                  ${s(median(reads))}`);
   console.log(`local file write (the floor):     ${s(median(local))}  ratio write/floor ${(median(writes) / median(local)).toFixed(0)}x`);
+  console.log(`state write -> copy in S3:        ${s(await backupLatency(rounds * 3))}`);
 } finally {
   timed(kubectl, ["--kubeconfig", kubeconfig, "delete", "namespace", ns, "--wait=false"]);
   client.close();

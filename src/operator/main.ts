@@ -105,8 +105,12 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const states = informers(client, RESOURCES.Secret, c, log, "tfstate=true");
   const all = [...workspaces, ...runs, ...pods, ...states];
 
-  const runsOfWorkspace = (run: Run): ObjectKey[] =>
-    runs.flatMap((i) => i.list()).filter((r) => r.metadata.namespace === run.metadata.namespace && r.spec.workspace === run.spec.workspace && !isFinished(r)).flatMap((r) => key(r.metadata.namespace, r.metadata.name));
+  /** The runs of the same workspace that wait for their turn (they have no pod yet). */
+  const waitingSiblings = (run: Run): ObjectKey[] =>
+    runs
+      .flatMap((i) => i.list())
+      .filter((r) => r.metadata.namespace === run.metadata.namespace && r.spec.workspace === run.spec.workspace && r !== run && !isFinished(r) && !r.status?.podName)
+      .flatMap((r) => key(r.metadata.namespace, r.metadata.name));
 
   // The object stores' SDKs load only where backups are configured.
   const stores = c.backups.length ? (await import("../backup/object-store.js")).objectStoreFor : undefined;
@@ -133,8 +137,8 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
       log,
       metrics,
       watches: [
-        // A run that ends lets the next one of its workspace start.
-        ...runs.map((informer): WatchSource => ({ informer, map: (r) => [...ownKey(r), ...(isFinished(r as Run) ? runsOfWorkspace(r as Run) : [])] })),
+        // A run that ends, or goes away however it goes (deleted while it ran), lets the next one start.
+        ...runs.map((informer): WatchSource => ({ informer, map: (r) => [...ownKey(r), ...waitingSiblings(r as Run)] })),
         ...pods.map((informer): WatchSource => ({ informer, map: ownerKey("Run") })),
       ],
     }),

@@ -27,13 +27,20 @@ describe("a state of 50 MB", () => {
     await w.cleanup();
   });
 
-  it("survives apply, plan and apply, and state pull returns it byte for byte", async () => {
-    const first = await w.ktf(["apply", "-auto-approve"]);
+  const timed = async (what: string, args: string[]) => {
+    const t0 = Date.now();
+    const r = await w.ktf(args);
+    console.log(`50 MB state: ${what} took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return r;
+  };
+
+  it("survives apply, plan and apply, and state pull returns it byte for byte", { timeout: 600_000 }, async () => {
+    const first = await timed("the first apply", ["apply", "-auto-approve"]);
     expect(first.code, first.stderr).toBe(0);
-    const plan = await w.ktf(["plan", "-detailed-exitcode"]);
+    const plan = await timed("the plan", ["plan", "-detailed-exitcode"]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stdout).toMatch(/No changes/);
-    const second = await w.ktf(["apply", "-auto-approve", "-var", "tick=2"]);
+    const second = await timed("the second apply", ["apply", "-auto-approve", "-var", "tick=2"]);
     expect(second.code, second.stderr).toBe(0);
 
     const stored = await new StateStore(w.client, { namespace: w.ns, suffix: "main" }).read();
@@ -41,7 +48,7 @@ describe("a state of 50 MB", () => {
     const state = JSON.parse(stored?.toString() ?? "{}") as { serial: number; outputs: { blob: { value: string } } };
     expect(createHash("sha256").update(Buffer.from(state.outputs.blob.value, "base64")).digest("hex")).toBe(createHash("sha256").update(blob).digest("hex"));
 
-    const pull = await w.ktf(["state", "pull"]);
+    const pull = await timed("state pull", ["state", "pull"]);
     expect(pull.code, pull.stderr).toBe(0);
     // The engine prints the state with a newline after it, as it does locally.
     expect(createHash("sha256").update(pull.stdout).digest("hex")).toBe(createHash("sha256").update(`${stored?.toString() ?? ""}\n`).digest("hex"));

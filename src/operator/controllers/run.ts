@@ -22,6 +22,7 @@ import { podForRun } from "../builders/run-pod.js";
 import { labelValue, names } from "../../api/names.js";
 import { ownerReference, isOwnedBy } from "../../kube/owner.js";
 import { needsWorkspace, runQueue } from "../run-queue.js";
+import { claimWorkspace } from "../workspace-claim.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
@@ -58,6 +59,8 @@ interface Pod extends KubeObject {
 }
 
 const POLL_MS = 2000;
+/** Holds a deleted Run until its pod is gone and the lock it may have left is released. */
+const RUN_FINALIZER = "ktf.dev/release-state-lock";
 /** How long after the engine's container ends the state sidecar has to hand in its report. */
 const REPORT_WAIT_MS = 30_000;
 const STUCK_REASONS = new Set(["CreateContainerConfigError", "CreateContainerError", "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"]);
@@ -73,7 +76,8 @@ export class RunController {
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const raw = await this.o.client.get<KubeObject>(RESOURCES.Run, key.namespace, key.name);
-    if (!raw || raw.metadata.deletionTimestamp) return {};
+    if (!raw) return {};
+    if (raw.metadata.deletionTimestamp) return this.finalize(raw);
     const parsed = runSchema.safeParse(raw);
     if (!parsed.success) {
       await this.finish(raw as unknown as Run, "Failed", REASON.InvalidSpec, formatIssues(parsed.error.issues).join("; "));
@@ -92,7 +96,9 @@ export class RunController {
     const pod = await this.o.client.get<Pod>(RESOURCES.Pod, key.namespace, names.runPod(key.name));
     if (pod && isOwnedBy(pod, run)) return this.follow(run, pod);
     if (run.spec.cancel) {
-      await this.finish(run, "Canceled", REASON.Canceled, "canceled before it started");
+      // A run whose pod already ended (or was deleted) may have left the lock behind.
+      if (run.status?.podName) await this.releaseLeftLock(run);
+      await this.finish(run, "Canceled", REASON.Canceled, run.status?.podName ? `canceled; its pod ${run.status.podName} was gone` : "canceled before it started");
       return {};
     }
     if (run.status?.podName) {
@@ -146,6 +152,13 @@ export class RunController {
       }
       await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
       return { requeueAfter: POLL_MS };
+    }
+    if (needsWorkspace(run)) {
+      const claim = await claimWorkspace(this.o.client, run);
+      if (!claim.ok) {
+        await this.setQueued(run, REASON.WaitingForRun, `waiting for run ${claim.holder}`, claim.holder);
+        return { requeueAfter: POLL_MS };
+      }
     }
     return this.createPod(run, ws, planRun);
   }
@@ -229,8 +242,33 @@ export class RunController {
     return { ...(state ? { state } : {}), push: { ...kept, newSerial: true } };
   }
 
+  /**
+   * A Run being deleted (by hand, or with its workspace) while its pod may still hold the
+   * state lock: stop the pod (the engine stops cleanly and unlocks), wait until it is gone,
+   * release what it left, then let the Run go.
+   */
+  private async finalize(run: KubeObject): Promise<ReconcileResult> {
+    if (!run.metadata.finalizers?.includes(RUN_FINALIZER)) return {};
+    const pod = await this.o.client.get<Pod>(RESOURCES.Pod, run.metadata.namespace, names.runPod(run.metadata.name ?? ""));
+    if (pod && isOwnedBy(pod, run)) {
+      if (!pod.metadata.deletionTimestamp) await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
+      return { requeueAfter: POLL_MS };
+    }
+    const workspace = (run.spec as { workspace?: string } | undefined)?.workspace ?? "";
+    if (await releaseLockOfRun(this.o.client, { namespace: run.metadata.namespace ?? "", suffix: workspace }, run.metadata.name ?? "")) {
+      this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name }, "Released the state lock of a deleted run");
+    }
+    const finalizers = run.metadata.finalizers.filter((f) => f !== RUN_FINALIZER);
+    await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { metadata: { finalizers, resourceVersion: run.metadata.resourceVersion } });
+    return {};
+  }
+
   private async createPod(run: Run, ws: Workspace, planRun: Run | undefined): Promise<ReconcileResult> {
     const creator = createdBy(run);
+    // Before there is a pod that could hold the lock: deleting the Run then waits for it.
+    if (!run.metadata.finalizers?.includes(RUN_FINALIZER)) {
+      await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { metadata: { finalizers: [...(run.metadata.finalizers ?? []), RUN_FINALIZER], resourceVersion: run.metadata.resourceVersion } });
+    }
     const serviceAccountName = ws.spec.serviceAccountName ?? names.runnerServiceAccount(ws.metadata.name ?? "");
     const inputs = await this.stateInputs(run);
     if (typeof inputs === "string") {
@@ -357,6 +395,10 @@ export class RunController {
       s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "False", reason: phase === "Canceled" ? REASON.Canceled : REASON.Started }, this.o.now());
       s.conditions = setCondition(s.conditions, { type: CONDITION.Complete, status: "True", reason, message }, this.o.now());
     });
+    // Nothing left to release when it is deleted: it ended, and released what it held.
+    if (run.metadata.finalizers?.includes(RUN_FINALIZER)) {
+      await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { metadata: { finalizers: run.metadata.finalizers.filter((f) => f !== RUN_FINALIZER) } });
+    }
     this.o.metrics?.runsFinished.inc({ phase });
     const text = `Run ${phase.toLowerCase()}: ${message}`;
     if (phase === "Succeeded") this.o.events.normal(run, reason, text);
