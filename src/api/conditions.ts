@@ -31,6 +31,8 @@ export const REASON = {
   PlanNotKept: "PlanNotKept",
   /** The engine could not save the state; ktf kept it for `ktf state recover`. */
   StateNotSaved: "StateNotSaved",
+  /** The run's creator may not run it in its workspace as the workspace is now. */
+  Forbidden: "Forbidden",
   BackedUp: "BackedUp",
   BackupFailed: "BackupFailed",
   BackupDisabled: "BackupDisabled",

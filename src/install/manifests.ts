@@ -92,6 +92,8 @@ function operatorRules(): Rule[] {
     { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch", "update"] },
     { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: [...READ, ...WRITE] },
     { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: [...READ, ...WRITE] },
+    // Whether a privileged run's creator may run it in its workspace as it is when the run starts.
+    { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
   ];
 }
 

@@ -39,6 +39,7 @@ export const RESOURCES = {
   MutatingAdmissionPolicy: grouped("admissionregistration.k8s.io", "v1beta1", "MutatingAdmissionPolicy", "mutatingadmissionpolicies", false),
   MutatingAdmissionPolicyBinding: grouped("admissionregistration.k8s.io", "v1beta1", "MutatingAdmissionPolicyBinding", "mutatingadmissionpolicybindings", false),
   SelfSubjectAccessReview: grouped("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", false),
+  SubjectAccessReview: grouped("authorization.k8s.io", "v1", "SubjectAccessReview", "subjectaccessreviews", false),
   SelfSubjectReview: grouped("authentication.k8s.io", "v1", "SelfSubjectReview", "selfsubjectreviews", false),
   Workspace: grouped(GROUP, VERSION, WORKSPACE.kind, WORKSPACE.plural),
   Run: grouped(GROUP, VERSION, RUN.kind, RUN.plural),

@@ -42,21 +42,21 @@ export function startEngine(binary: string, args: readonly string[], options: { 
 }
 
 /** Runs the engine to completion and returns its stdout (for `show -json`, `version -json`). */
-export async function engineOutput(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
-  const { stdout } = await run(binary, args, { cwd: options.cwd, env: options.env, maxBuffer: 256 * 1024 * 1024 });
+export async function engineOutput(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<string> {
+  const { stdout } = await run(binary, args, { cwd: options.cwd, env: options.env, maxBuffer: 256 * 1024 * 1024, ...(options.signal ? { signal: options.signal } : {}) });
   return stdout;
 }
 
 /** The engine's version ("1.10.10"), read from `<engine> version -json`. */
-export async function engineVersion(binary: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const out = await engineOutput(binary, ["version", "-json"], { cwd: "/", env });
+export async function engineVersion(binary: string, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<string> {
+  const out = await engineOutput(binary, ["version", "-json"], { cwd: "/", env, ...(signal ? { signal } : {}) });
   return (JSON.parse(out) as { terraform_version: string }).terraform_version;
 }
 
 /** Runs the engine with its output (stdout and stderr interleaved) captured. */
-export function engineResult(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number; output: string }> {
+export function engineResult(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], ...(options.signal ? { signal: options.signal } : {}) });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));

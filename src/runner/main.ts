@@ -43,14 +43,22 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
   const mounts = o.mounts ?? MOUNTS;
   const terminationLog = o.terminationLog ?? "/dev/termination-log";
   let result: RunnerResult;
+  // A stop (the run canceled, its pod deleted) before or after the engine ends the run at
+  // once; while the engine runs, runInterruptible passes it on to the engine instead.
+  const stop = new AbortController();
+  const signals = o.signals ?? process;
+  const onStop = () => stop.abort();
+  signals.on("SIGTERM", onStop);
   try {
     const job = parseOrThrow(runnerJobSchema, JSON.parse(o.env[ENV.job] ?? "null"), `${ENV.job} environment variable`);
-    result = await execute(job, o, mounts);
+    result = await execute(job, o, mounts, stop.signal);
   } catch (err) {
-    const message = errorMessage(err);
+    const message = stop.signal.aborted ? "the run was stopped before the engine ran" : errorMessage(err);
     o.log.error({ err: message }, "Run failed before the engine finished");
     process.stderr.write(`ktf: ${message}\n`);
-    result = { exitCode: 1, error: message.slice(0, 1000) };
+    result = { exitCode: stop.signal.aborted ? 143 : 1, error: message.slice(0, 1000) };
+  } finally {
+    signals.off("SIGTERM", onStop);
   }
   stopStrayProcesses();
   await writeFile(terminationLog, JSON.stringify(result)).catch((err: unknown) => {
@@ -59,7 +67,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
   return result.exitCode;
 }
 
-async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS): Promise<RunnerResult> {
+async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS, stopped: AbortSignal): Promise<RunnerResult> {
   const configDir = join(mounts.work, "config");
   await mkdir(configDir, { recursive: true });
   await mkdir(o.env.HOME ?? join(mounts.tmp, "home"), { recursive: true });
@@ -71,6 +79,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   }
   if (job.archive) {
     const bytes = await assembleChunks(mounts.archive, job.archive);
+    stopped.throwIfAborted();
     await unpackArchive(bytes, configDir);
     o.log.debug({ digest: job.archive.digest, size: job.archive.size }, "Unpacked the configuration");
   }
@@ -81,7 +90,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
   const binary = job.engine;
   const env = engineEnv(o.env);
   if (job.engineVersion) {
-    const actual = await engineVersion(binary, env);
+    const actual = await engineVersion(binary, env, stopped);
     if (actual !== job.engineVersion.replace(/^v/, "")) {
       throw new KtfError(`the workspace asks for ${binary} ${job.engineVersion} but this run image has ${actual}; set spec.image to an image with that version`);
     }
@@ -93,7 +102,8 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
     if (job.hclVariables.length) await writeFile(join(cwd, HCL_VARIABLES_FILE), hclVariables(hcl), { mode: 0o600 });
   }
 
-  await waitForStateServer(stateUrl(o));
+  await waitForStateServer(stateUrl(o), stopped);
+  stopped.throwIfAborted();
   const signals = o.signals ?? process;
   const sealer = sealerFor(job);
   const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, stdin: job.command === "console", ...(sealer ? { sealer } : {}) }), signals);
@@ -102,7 +112,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
     // Like a local engine whose directory is already initialised, the command's output
     // is the command's own: init's output is shown only when init fails.
     const initArgs = job.command === "validate" ? ["init", "-input=false", "-backend=false"] : ["init", "-input=false"];
-    const init = await engineResult(binary, initArgs, { cwd, env });
+    const init = await engineResult(binary, initArgs, { cwd, env, signal: stopped });
     if (init.code !== 0) {
       process.stdout.write(init.output);
       return { exitCode: init.code, error: `init failed with exit code ${init.code}` };
@@ -115,6 +125,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS):
     await writeFile(planPath, bytes, { mode: 0o600 });
   }
   const pushPath = job.push ? await preparePush(o, job.push, mounts) : undefined;
+  stopped.throwIfAborted();
   const exitCode = await run(commandLine(job, planPath, pushPath));
   // From here on only ktf's code runs in this container: what the configuration started is stopped.
   stopStrayProcesses();
@@ -219,8 +230,8 @@ function stateUrl(o: RunnerOptions): string {
 }
 
 /** The state sidecar starts beside the runner; the engine's first use of it must find it up. */
-async function waitForStateServer(url: string, timeoutMs = 60_000): Promise<void> {
-  const up = await pollUntil(timeoutMs, 50, () => fetch(`${url}/healthz`).then((r) => r.ok, () => false));
+async function waitForStateServer(url: string, stopped: AbortSignal, timeoutMs = 60_000): Promise<void> {
+  const up = await pollUntil(timeoutMs, 50, () => (stopped.aborted ? Promise.reject(new KtfError("stopped")) : fetch(`${url}/healthz`).then((r) => r.ok, () => false)));
   if (!up) throw new KtfError(`the state sidecar did not answer on ${url} in ${timeoutMs / 1000}s`);
 }
 

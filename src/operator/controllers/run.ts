@@ -2,13 +2,13 @@ import { CONDITION, REASON } from "../../api/conditions.js";
 import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } from "../../api/run.js";
 import { workspaceSchema, type Workspace } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
-import { ANNOTATIONS, LABELS } from "../../api/group.js";
+import { ANNOTATIONS, GROUP, LABELS, WORKSPACE } from "../../api/group.js";
 import { isApiError } from "../../errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
 import { runnerResultSchema } from "../../runner/contract.js";
-import { KTF_STATE_COMMANDS, subcommandOf } from "../../api/commands.js";
+import { KTF_STATE_COMMANDS, isPrivileged, subcommandOf } from "../../api/commands.js";
 import { parseStateReport } from "../../state/state-report.js";
 import { StateStore } from "../../state/state-store.js";
 import { erroredStateOf, listStateVersions } from "../../state/state-history.js";
@@ -153,6 +153,11 @@ export class RunController {
       await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
       return { requeueAfter: POLL_MS };
     }
+    const denial = await this.privilegeDenial(run, ws);
+    if (denial) {
+      await this.finish(run, "Failed", REASON.Forbidden, denial);
+      return {};
+    }
     if (needsWorkspace(run)) {
       const claim = await claimWorkspace(this.o.client, run);
       if (!claim.ok) {
@@ -161,6 +166,31 @@ export class RunController {
       }
     }
     return this.createPod(run, ws, planRun);
+  }
+
+  /**
+   * Admission checks a privileged run against its workspace as it was then, and admits a
+   * run for a workspace that did not exist yet; so the creator's right to run it is checked
+   * again, against the workspace as it is now, before the run starts.
+   */
+  private async privilegeDenial(run: Run, ws: Workspace): Promise<string | undefined> {
+    const { command, args } = run.spec;
+    if (!isPrivileged(ws.spec.privilegedCommands, command, args)) return undefined;
+    const creator = createdBy(run);
+    const what = `${command} in workspace ${run.spec.workspace}`;
+    if (!creator) return `the run records no creator (${ANNOTATIONS.createdBy}), and ${what} is privileged`;
+    const review = await this.o.client.review<KubeObject & { status?: { allowed?: boolean } }>({
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SubjectAccessReview",
+      metadata: {},
+      spec: {
+        user: creator.username,
+        groups: creator.groups,
+        resourceAttributes: { group: GROUP, resource: WORKSPACE.plural, namespace: run.metadata.namespace, name: run.spec.workspace, verb: command },
+      },
+    });
+    if (review.status?.allowed) return undefined;
+    return `user ${creator.username} may not run ${what}: it needs the RBAC verb "${command}" on ${WORKSPACE.plural}.${GROUP} "${run.spec.workspace}" in namespace ${run.metadata.namespace}`;
   }
 
   /** The plan run an apply applies: undefined when there is none, null when the run failed for it. */

@@ -73,9 +73,12 @@ export class LeaderElector {
     while (!signal.aborted) {
       await sleep(this.retryPeriod, signal);
       if (signal.aborted) break;
-      if (await this.tryAcquireOrRenew()) {
+      // A renewal that hangs (a slow API server) must not outlast the deadline: past it,
+      // another replica may take the lease, and two would lead.
+      const left = lastRenew + this.renewDeadline - this.now();
+      if (left > 0 && (await withinMs(this.tryAcquireOrRenew(), left))) {
         lastRenew = this.now();
-      } else if (this.now() - lastRenew > this.renewDeadline) {
+      } else if (this.now() - lastRenew >= this.renewDeadline) {
         this.o.log.error({ lease: `${this.o.namespace}/${this.o.name}` }, "Lost the lease");
         break;
       }
@@ -140,4 +143,11 @@ export class LeaderElector {
       this.o.log.warn({ err: errorMessage(err) }, "Cannot release the lease");
     }
   }
+}
+
+/** The promise's value, or false when it takes longer than `ms`. */
+function withinMs(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
