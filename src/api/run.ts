@@ -12,7 +12,15 @@ export const archiveRefSchema = z.object({
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "expected sha256:<64 hex digits>" }),
   size: z.number().int().nonnegative(),
   chunks: z.number().int().positive(),
-  path: z.string().max(512).default("").describe("Where the user's directory sits inside the archive."),
+  path: z
+    .string()
+    .max(512)
+    .refine((p) => !p.startsWith("/") && !p.split("/").includes(".."), { message: "expected a relative path inside the archive" })
+    .meta({
+      "x-kubernetes-validations": [{ rule: "!self.startsWith('/') && !self.split('/').exists(p, p == '..')", message: "expected a relative path inside the archive" }],
+    })
+    .default("")
+    .describe("Where the user's directory sits inside the archive."),
 });
 export type ArchiveRef = z.infer<typeof archiveRefSchema>;
 

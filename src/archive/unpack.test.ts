@@ -128,4 +128,13 @@ describe("unpackArchive", () => {
     const attempt = unpackArchive(gzipSync(Buffer.from("not a tar archive at all")), await tempDir());
     await expect(attempt).rejects.toThrow(IntegrityError);
   });
+
+  it("refuses an archive that unpacks to more than the limit, and writes nothing", async () => {
+    const dest = await tempDir();
+    // Compresses to almost nothing, as a gzip bomb does.
+    const big = "0".repeat(64 * 1024);
+    const attempt = unpackArchive(handMadeTar([{ path: "a.tf", type: "File", body: big }, { path: "b.tf", type: "File", body: big }]), dest, 100 * 1024);
+    await expect(attempt).rejects.toThrow(/unpacks to more than 102400 bytes/);
+    expect(await readdir(dest)).toEqual([]);
+  });
 });

@@ -60,13 +60,19 @@ export function unsafeArchive(entries: readonly TarEntry[]): string | undefined 
   return undefined;
 }
 
-async function entriesOf(bytes: Buffer): Promise<TarEntry[]> {
+/** The most a configuration may take once unpacked: a gzip bomb stops here, not at a full disk. */
+export const MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024;
+
+async function entriesOf(bytes: Buffer, maxBytes: number): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
+  let total = 0;
   await new Promise<void>((resolvePromise, reject) => {
     const parser = new Parser({
       strict: true,
       onReadEntry: (e: ReadEntry) => {
         entries.push({ path: e.path, type: e.type, ...(e.linkpath !== undefined ? { linkpath: e.linkpath } : {}) });
+        total += e.size ?? 0;
+        if (total > maxBytes) parser.abort(new Error(`it unpacks to more than ${maxBytes} bytes`));
         e.resume();
       },
     });
@@ -80,12 +86,12 @@ async function entriesOf(bytes: Buffer): Promise<TarEntry[]> {
 /**
  * Extracts a gzipped tar into `dest` after checking every entry: no absolute paths, no
  * `..`, no links out of the tree or paths through links, only files, directories and
- * symlinks. Any violation is an IntegrityError and nothing is written.
+ * symlinks, at most `maxBytes` in all. Any violation is an IntegrityError and nothing is written.
  */
-export async function unpackArchive(bytes: Buffer, dest: string): Promise<void> {
+export async function unpackArchive(bytes: Buffer, dest: string, maxBytes = MAX_UNPACKED_BYTES): Promise<void> {
   let entries: TarEntry[];
   try {
-    entries = await entriesOf(bytes);
+    entries = await entriesOf(bytes, maxBytes);
   } catch (err) {
     throw new IntegrityError(`the configuration archive is not a valid tar.gz: ${errorMessage(err)}`, { cause: err });
   }

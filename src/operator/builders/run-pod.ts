@@ -26,6 +26,9 @@ export interface RunPodInput {
 export const RUN_UID = 65532;
 /** The state sidecar's own user: the engine's processes can neither signal it nor write its files. */
 export const STATE_UID = 65533;
+/** The run's scratch space: the unpacked configuration (2 GiB at most), providers, plans. */
+const WORK_SIZE = "8Gi";
+const TMP_SIZE = "1Gi";
 /** Time for the engine to stop cleanly (release the lock, write state) after SIGTERM. */
 const GRACE_SECONDS = 120;
 
@@ -110,8 +113,9 @@ function volumes(input: RunPodInput) {
   const archive = planRun?.spec.archive ?? run.spec.archive;
   const plan = planRun?.status?.plan;
   const list: Record<string, unknown>[] = [
-    { name: "work", emptyDir: {} },
-    { name: "tmp", emptyDir: {} },
+    // Bounded, so that a run cannot fill the node's disk (the kubelet evicts a pod past it).
+    { name: "work", emptyDir: { sizeLimit: WORK_SIZE } },
+    { name: "tmp", emptyDir: { sizeLimit: TMP_SIZE } },
     ws.spec.cache
       ? { name: "cache", persistentVolumeClaim: { claimName: names.cacheClaim(ws.metadata.name ?? "") } }
       : { name: "cache", emptyDir: {} },
