@@ -22,7 +22,7 @@ export interface RunnerOptions {
   log: Logger;
   /** The state sidecar, on the pod's loopback. */
   stateUrl?: string;
-  mounts?: typeof MOUNTS;
+  mounts?: Record<keyof typeof MOUNTS, string>;
   /** Where the kubelet reads the container's result from. */
   terminationLog?: string;
   /** Signals that ask the run to stop (SIGTERM when the pod is deleted). */
@@ -67,7 +67,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
   return result.exitCode;
 }
 
-async function execute(job: RunnerJob, o: RunnerOptions, mounts: typeof MOUNTS, stopped: AbortSignal): Promise<RunnerResult> {
+async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof typeof MOUNTS, string>, stopped: AbortSignal): Promise<RunnerResult> {
   const configDir = join(mounts.work, "config");
   await mkdir(configDir, { recursive: true });
   await mkdir(o.env.HOME ?? join(mounts.tmp, "home"), { recursive: true });
@@ -159,7 +159,7 @@ function commandLine(job: RunnerJob, planPath: string, pushPath: string | undefi
  * file for `state push`. A rollback continues the current state (its lineage, the next
  * serial), so the engine accepts it as the newest write.
  */
-async function preparePush(o: RunnerOptions, ref: NonNullable<RunnerJob["push"]>, mounts: typeof MOUNTS): Promise<string> {
+async function preparePush(o: RunnerOptions, ref: NonNullable<RunnerJob["push"]>, mounts: Record<keyof typeof MOUNTS, string>): Promise<string> {
   const parts: Buffer[] = [];
   for (let i = 0; i < ref.chunks; i++) parts.push(await readFile(join(mounts.push, String(i))));
   let bytes: Buffer = gunzipSync(Buffer.concat(parts));

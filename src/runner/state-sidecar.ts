@@ -18,7 +18,7 @@ export interface StateSidecarOptions {
   client: KubeClient;
   log: Logger;
   port?: number;
-  mounts?: typeof MOUNTS;
+  mounts?: Record<keyof typeof MOUNTS, string>;
   /** Where the kubelet reads this container's report from. */
   terminationLog?: string;
   /** Resolves when the pod is stopping (SIGTERM once the engine's container has ended). */

@@ -27,4 +27,18 @@ describe("a saved plan", () => {
     const out = await w.ktf(["output", "-json", "servers"]);
     expect(JSON.parse(out.stdout)).toEqual(["b-server-0", "b-server-1"]);
   });
+
+  it("takes -auto-approve and the apply step's own flags with -plan=RUN, and refuses --detach without -auto-approve", async () => {
+    const third = await w.ktf(["plan", "-out=third", "-var", "greeting=c"]);
+    expect(third.code, third.stderr).toBe(0);
+    const applied = await w.ktf(["apply", `-plan=${runNameIn(third)}`, "-auto-approve", "-parallelism=2"]);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toContain("Apply complete! Resources: 2 added, 0 changed, 2 destroyed.");
+    const run = (await w.runs()).find((r) => r.metadata.name === runNameIn(applied));
+    expect(run?.spec.args).toEqual(["-parallelism=2"]);
+
+    const detached = await w.ktf(["apply", "--detach", "-var", "greeting=d"]);
+    expect(detached.code).toBe(1);
+    expect(detached.stderr).toMatch(/apply --detach cannot ask for approval: add -auto-approve/);
+  });
 });

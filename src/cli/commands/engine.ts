@@ -4,7 +4,7 @@ import type { Run } from "../../api/run.js";
 import { packConfiguration, type PackedConfiguration } from "../../archive/pack.js";
 import { UsageError } from "../../errors.js";
 import { RESOURCES } from "../../kube/resources.js";
-import { hasFlag, splitEngineArgs, takeFlag } from "../engine-args.js";
+import { flagName, hasFlag, splitEngineArgs, takeFlag } from "../engine-args.js";
 import { connect, requireWorkspace, type Session } from "../session.js";
 import { checkPrivilege, creatorAnnotations } from "../access.js";
 import { announceRun, attachRun, createRun, exitCodeOf, followRun, type RunRequest } from "../run-session.js";
@@ -30,14 +30,19 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   if (command === "state" && subcommandOf(engineArgs) === "versions") return stateVersions(t, ws);
   const base = { namespace: session.namespace, workspace, annotations: await creatorAnnotations(session.client) };
 
+  const planRun = command === "apply" ? takeFlag(engineArgs, "plan") : undefined;
+  if (planRun?.value !== undefined) {
+    // An apply of a saved plan: the plan was approved when it was saved; -auto-approve is moot.
+    await checkPrivilege(session.client, ws, "apply", []);
+    const args = applyStepArgs(planRun.rest.filter((a) => flagName(a) !== "auto-approve"));
+    return applySavedPlan(t, session, { ...base, planRun: planRun.value }, args, options.detach);
+  }
   if ((command === "apply" || command === "destroy") && !hasFlag(engineArgs, "auto-approve")) {
+    if (options.detach) throw new UsageError(`${command} --detach cannot ask for approval: add -auto-approve, or save a plan (ktf plan -out=x) and apply it with -plan=RUN`);
     // What finally runs is an apply of the saved plan.
     await checkPrivilege(session.client, ws, "apply", []);
-    const planRun = takeFlag(engineArgs, "plan").value;
-    const args = planRun ? takeFlag(engineArgs, "plan").rest : engineArgs;
-    if (planRun) return applySavedPlan(t, session, { ...base, planRun }, options.detach);
     const configuration = await pack(dir, command);
-    return planThenApply(t, session, { ...base, configuration }, command === "destroy" ? ["-destroy", ...args] : args, options.detach);
+    return planThenApply(t, session, { ...base, configuration }, command === "destroy" ? ["-destroy", ...engineArgs] : engineArgs);
   }
 
   let args = engineArgs;
@@ -102,21 +107,15 @@ async function stream(t: Terminal, session: Session, run: Run, detach?: boolean)
  * `apply` without -auto-approve: plan, show it, ask, then apply exactly that plan. Like
  * terraform, the answer is read from stdin whether or not it is a terminal.
  */
-async function planThenApply(
-  t: Terminal,
-  session: Session,
-  base: Omit<RunRequest, "command" | "args">,
-  planArgs: string[],
-  detach?: boolean,
-): Promise<number> {
-  const plan = await createRun(session.client, { ...base, command: "plan", args: planArgs, savePlan: true });
-  const code = await stream(t, session, plan, detach);
-  if (code !== 0 || detach) return code;
+async function planThenApply(t: Terminal, session: Session, base: Omit<RunRequest, "command" | "args">, args: string[]): Promise<number> {
+  const plan = await createRun(session.client, { ...base, command: "plan", args: planStepArgs(args), savePlan: true });
+  const code = await stream(t, session, plan);
+  if (code !== 0) return code;
   const planned = await session.client.get(RESOURCES.Run, session.namespace, plan.metadata.name ?? "");
   const summary = (planned as Run | undefined)?.status?.plan;
   if (summary && !summary.hasChanges) return 0;
   // The engine's own question, with the workspace named as terraform names its workspace.
-  const destroying = planArgs.includes("-destroy");
+  const destroying = args.includes("-destroy");
   t.stderr.write(
     destroying
       ? `\nDo you really want to destroy all resources in workspace "${base.workspace}"?\n` +
@@ -129,7 +128,7 @@ async function planThenApply(
     t.stderr.write(destroying ? "\nDestroy cancelled.\n" : "\nApply cancelled.\n");
     return 1;
   }
-  return applySavedPlan(t, session, { ...base, planRun: plan.metadata.name ?? "" }, detach);
+  return applySavedPlan(t, session, { ...base, planRun: plan.metadata.name ?? "" }, applyStepArgs(args));
 }
 
 async function confirmUnlock(t: Terminal, workspace: string): Promise<boolean> {
@@ -147,8 +146,32 @@ async function applySavedPlan(
   t: Terminal,
   session: Session,
   req: Omit<RunRequest, "command" | "args" | "configuration"> & { planRun: string },
+  args: string[],
   detach?: boolean,
 ): Promise<number> {
-  const run = await createRun(session.client, { ...req, command: "apply", args: [] });
+  const run = await createRun(session.client, { ...req, command: "apply", args });
   return stream(t, session, run, detach);
+}
+
+/** Flags of `apply` that also mean something to the apply of a saved plan (the rest shaped the plan). */
+const APPLY_STEP_FLAGS = new Set(["parallelism", "lock", "lock-timeout", "no-color", "compact-warnings", "input", "json"]);
+/** Of those, the ones that take no value. */
+const SWITCHES = new Set(["no-color", "compact-warnings", "json"]);
+
+/** The flags (with their values, `-f=v` or `-f v`) that the apply step of `apply` takes too. */
+export function applyStepArgs(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] ?? "";
+    const name = flagName(a);
+    if (!APPLY_STEP_FLAGS.has(name)) continue;
+    kept.push(a);
+    if (!a.includes("=") && !SWITCHES.has(name) && args[i + 1] !== undefined) kept.push(args[++i] ?? "");
+  }
+  return kept;
+}
+
+/** What the plan step of `apply` takes: everything but -auto-approve. */
+export function planStepArgs(args: readonly string[]): string[] {
+  return args.filter((a) => flagName(a) !== "auto-approve");
 }
