@@ -2,20 +2,17 @@ import { CONDITION, REASON } from "../../api/conditions.js";
 import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } from "../../api/run.js";
 import { workspaceSchema, type Workspace } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
-import { ANNOTATIONS, GROUP, LABELS, WORKSPACE } from "../../api/group.js";
+import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import { isApiError } from "../../errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
 import { runnerResultSchema } from "../../runner/contract.js";
-import { KTF_STATE_COMMANDS, isPrivileged, subcommandOf } from "../../api/commands.js";
 import { parseStateReport } from "../../state/state-report.js";
-import { StateStore } from "../../state/state-store.js";
-import { erroredStateOf, listStateVersions } from "../../state/state-history.js";
 import { runOutcome, type RunOutcome } from "../run-outcome.js";
-import type { RunPodInput } from "../builders/run-pod.js";
 import type { Backups } from "../../backup/backups.js";
-import { STATE_COMPONENT, restoredStateName, type StoredStateRef } from "../../state/state-versions.js";
+import { privilegeDenial } from "../run-privilege.js";
+import { stateInputs } from "../run-state-inputs.js";
 import { chunkName } from "../../archive/chunks.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun } from "../builders/run-pod.js";
@@ -153,7 +150,7 @@ export class RunController {
       await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
       return { requeueAfter: POLL_MS };
     }
-    const denial = await this.privilegeDenial(run, ws);
+    const denial = await privilegeDenial(this.o.client, run, ws, createdBy(run));
     if (denial) {
       await this.finish(run, "Failed", REASON.Forbidden, denial);
       return {};
@@ -166,31 +163,6 @@ export class RunController {
       }
     }
     return this.createPod(run, ws, planRun);
-  }
-
-  /**
-   * Admission checks a privileged run against its workspace as it was then, and admits a
-   * run for a workspace that did not exist yet; so the creator's right to run it is checked
-   * again, against the workspace as it is now, before the run starts.
-   */
-  private async privilegeDenial(run: Run, ws: Workspace): Promise<string | undefined> {
-    const { command, args } = run.spec;
-    if (!isPrivileged(ws.spec.privilegedCommands, command, args)) return undefined;
-    const creator = createdBy(run);
-    const what = `${command} in workspace ${run.spec.workspace}`;
-    if (!creator) return `the run records no creator (${ANNOTATIONS.createdBy}), and ${what} is privileged`;
-    const review = await this.o.client.review<KubeObject & { status?: { allowed?: boolean } }>({
-      apiVersion: "authorization.k8s.io/v1",
-      kind: "SubjectAccessReview",
-      metadata: {},
-      spec: {
-        user: creator.username,
-        groups: creator.groups,
-        resourceAttributes: { group: GROUP, resource: WORKSPACE.plural, namespace: run.metadata.namespace, name: run.spec.workspace, verb: command },
-      },
-    });
-    if (review.status?.allowed) return undefined;
-    return `user ${creator.username} may not run ${what}: it needs the RBAC verb "${command}" on ${WORKSPACE.plural}.${GROUP} "${run.spec.workspace}" in namespace ${run.metadata.namespace}`;
   }
 
   /** The plan run an apply applies: undefined when there is none, null when the run failed for it. */
@@ -227,52 +199,6 @@ export class RunController {
   }
 
   /**
-   * The stored states the pod mounts: the current version when it is chunked (the state
-   * sidecar may read no Secret but its pointer), and what `state rollback`/`recover`
-   * pushes. A string says why the run cannot start.
-   */
-  private async stateInputs(run: Run): Promise<Pick<RunPodInput, "state" | "push"> | string> {
-    const ns = run.metadata.namespace ?? "";
-    const workspace = run.spec.workspace;
-    const current = await new StateStore(this.o.client, { namespace: ns, suffix: workspace }).current();
-    const state = current?.version && current.version.chunks > 1 ? current.version : undefined;
-    const sub = run.spec.command === "state" ? subcommandOf(run.spec.args) : undefined;
-    if (!sub || !KTF_STATE_COMMANDS.has(sub)) return state ? { state } : {};
-    const target = run.spec.args.filter((a) => !a.startsWith("-"))[1] ?? "";
-    if (sub === "rollback") {
-      const serial = Number(target);
-      const version = Number.isInteger(serial) ? (await listStateVersions(this.o.client, ns, workspace)).find((v) => v.serial === serial) : undefined;
-      if (!version) return `workspace ${workspace} has no state version with serial ${target || "(none given)"}; ktf state versions lists them`;
-      return { ...(state ? { state } : {}), push: { ...version, newSerial: true } };
-    }
-    if (sub === "restore") return this.restoreInput(run, state);
-    const errored = target ? await erroredStateOf(this.o.client, ns, workspace, target) : undefined;
-    if (!errored) return `run ${target || "(none given)"} left no state to recover in workspace ${workspace}`;
-    return { ...(state ? { state } : {}), push: { ...errored, newSerial: false } };
-  }
-
-  /** `state restore [--serial N]`: the backup, fetched and kept beside the versions (owned by the run) for the run to push. */
-  private async restoreInput(run: Run, state: StoredStateRef | undefined): Promise<Pick<RunPodInput, "state" | "push"> | string> {
-    const ns = run.metadata.namespace ?? "";
-    const workspace = run.spec.workspace;
-    if (!this.o.backups) return "this installation has no backup store to restore from (ktf install --backup)";
-    const wanted = restoreSerial(run.spec.args);
-    if (wanted === null) return "state restore takes --serial N, a whole number";
-    const found = await this.o.backups.fetch(ns, workspace, wanted);
-    if (!found) return `${this.o.backups.where} has no backup${wanted === undefined ? "" : ` with serial ${wanted}`} of workspace ${workspace}`;
-    const name = run.metadata.name ?? "";
-    const kept = await new StateStore(this.o.client, { namespace: ns, suffix: workspace }).keep(
-      STATE_COMPONENT.restore,
-      restoredStateName(workspace, name),
-      found.state,
-      { run: name, ...(createdBy(run) ? { user: createdBy(run)?.username } : {}) },
-      this.o.now(),
-      ownerReference(run),
-    );
-    return { ...(state ? { state } : {}), push: { ...kept, newSerial: true } };
-  }
-
-  /**
    * A Run being deleted (by hand, or with its workspace) while its pod may still hold the
    * state lock: stop the pod (the engine stops cleanly and unlocks), wait until it is gone,
    * release what it left, then let the Run go.
@@ -300,7 +226,7 @@ export class RunController {
       await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { metadata: { finalizers: [...(run.metadata.finalizers ?? []), RUN_FINALIZER], resourceVersion: run.metadata.resourceVersion } });
     }
     const serviceAccountName = ws.spec.serviceAccountName ?? names.runnerServiceAccount(ws.metadata.name ?? "");
-    const inputs = await this.stateInputs(run);
+    const inputs = await stateInputs({ client: this.o.client, now: this.o.now, ...(this.o.backups ? { backups: this.o.backups } : {}) }, run, createdBy(run)?.username);
     if (typeof inputs === "string") {
       await this.finish(run, "Failed", REASON.StateNotFound, inputs);
       return {};
@@ -452,15 +378,6 @@ function createdBy(run: Run): RunStatus["createdBy"] {
   const username = annotations[ANNOTATIONS.createdBy];
   if (!username) return undefined;
   return { username, groups: (annotations[ANNOTATIONS.createdByGroups] ?? "").split(",").filter(Boolean) };
-}
-
-/** The serial `state restore` asks for: undefined for the newest, null when it is not a number. */
-function restoreSerial(args: readonly string[]): number | undefined | null {
-  const i = args.findIndex((a) => a === "--serial" || a === "-serial" || a.startsWith("--serial=") || a.startsWith("-serial="));
-  const text = i < 0 ? args.filter((a) => !a.startsWith("-"))[1] : args[i]?.includes("=") ? args[i]?.split("=")[1] : args[i + 1];
-  if (text === undefined) return undefined;
-  const serial = Number(text);
-  return Number.isInteger(serial) && serial >= 0 ? serial : null;
 }
 
 function podEnded(pod: Pod): boolean {
