@@ -71,8 +71,9 @@ function runCreatorValidation(): KubeObject[] {
             reason: "Forbidden",
           },
           {
-            expression: `request.operation != 'CREATE' || variables.claimedGroups == '' || variables.claimedGroups == ${groups}`,
-            messageExpression: `'metadata.annotations[${CREATED_BY_GROUPS}] must be the groups of the user creating the run'`,
+            // Required with the user: the operator checks the creator's rights again, groups and all.
+            expression: `request.operation != 'CREATE' || variables.claimedGroups == ${groups}`,
+            messageExpression: `'metadata.annotations[${CREATED_BY_GROUPS}] must be the groups of the user creating the run (' + ${groups} + ')'`,
             reason: "Forbidden",
           },
           {

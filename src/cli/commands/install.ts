@@ -4,6 +4,7 @@ import { toYaml } from "../../install/render.js";
 import { runCreatorMutation } from "../../install/admission.js";
 import { UsageError, isApiError } from "../../errors.js";
 import { parseBackupTarget } from "../../backup/backup-target.js";
+import { creatorAnnotations } from "../access.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { pollUntil } from "../../sleep.js";
 import { RESOURCES } from "../../kube/resources.js";
@@ -113,7 +114,8 @@ async function waitAdmissionReady(t: Terminal, client: KubeClient, namespace: st
   const probe: KubeObject = {
     apiVersion: API_VERSION,
     kind: RUN.kind,
-    metadata: { name: "ktf-install-probe", namespace },
+    // As ktf itself creates runs: with the creator claimed, as a cluster without the mutating policy needs.
+    metadata: { name: "ktf-install-probe", namespace, annotations: await creatorAnnotations(client) },
     spec: { workspace: "ktf-install-probe", command: "plan" },
   };
   let refusal = "";
