@@ -174,7 +174,8 @@ describe("the access matrix (users x commands)", () => {
   const lockHolder = async (ws: string) =>
     (await w.client.get<KubeObject & { spec?: { holderIdentity?: string } }>(RESOURCES.Lease, w.ns, `lock-tfstate-default-${ws}`))?.spec?.holderIdentity ?? "";
 
-  it("through ktf", async () => {
+  // 13 commands for 4 users, one after another: longer than one test is usually given.
+  it("through ktf", { timeout: 900_000 }, async () => {
     for (const cell of ktfCells) {
       for (const u of USERS) {
         const before = await counts();
