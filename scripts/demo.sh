@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The demo, end to end on a fresh machine: a real local cluster comes up, ktf is built,
 # its image is built and loaded, `ktf install` deploys the operator, and the example in
-# examples/hello goes through workspace new, plan, apply, output and destroy.
+# examples/hello goes through workspace new, plan, apply, output, state versions and destroy.
 # The cluster stays up afterwards; `scripts/cluster.sh down` stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +35,8 @@ say "ktf apply -auto-approve"
 ktf apply -auto-approve
 say "ktf output"
 ktf output
+say "ktf state versions"
+ktf state versions
 say "ktf runs list"
 ktf runs list
 say "ktf destroy -auto-approve"
