@@ -1,4 +1,4 @@
-import { UsageError } from "../errors.js";
+import { UsageError, isApiError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { connectToCluster } from "../kube/connect.js";
 import { RESOURCES } from "../kube/resources.js";
@@ -38,6 +38,7 @@ export async function requireWorkspace(t: Terminal, session: Session, flag: stri
   }
   const ws = await session.client.get(RESOURCES.Workspace, session.namespace, name);
   if (!ws) {
+    await requireKtfInstalled(session);
     throw new UsageError(`workspace ${name} does not exist in namespace ${session.namespace}: create it with \`ktf workspace new ${name}\`, or pick another with -n/--namespace`);
   }
   return workspaceSchema.parse(ws);
@@ -47,4 +48,14 @@ export async function requireWorkspace(t: Terminal, session: Session, flag: stri
 async function settingsFor(t: Terminal, dir: string): Promise<LocalSettings> {
   const own = await readLocalSettings(dir);
   return Object.keys(own).length ? own : readLocalSettings(t.cwd);
+}
+
+/** A cluster without ktf's CRDs answers 404 for every workspace: say that, not that one is missing. */
+async function requireKtfInstalled(session: Session): Promise<void> {
+  try {
+    await session.client.list(RESOURCES.Workspace, session.namespace);
+  } catch (err) {
+    if (isApiError(err, 404)) throw new UsageError(`ktf is not installed in the cluster at ${session.server}: it does not serve workspaces.ktf.dev; install it with \`ktf install\``);
+    throw err;
+  }
 }
