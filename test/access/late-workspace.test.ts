@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSchema } from "../../src/api/run.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { connectToCluster } from "../../src/kube/connect.js";
 import { harness, kubectl, testNamespace, waitFor } from "../harness/cluster.js";
 import { mintUser } from "../harness/users.js";
-
-const exec = promisify(execFile);
+import { whileOperatorFrozen } from "../harness/operator.js";
 
 /**
  * Admission cannot check a privileged run against a workspace that does not exist yet;
@@ -30,15 +27,10 @@ describe("a privileged run created before its workspace", () => {
     // No workspace in the namespace yet: admission has nothing to check the run against. The
     // workspace appears before the operator looks at the run (frozen meanwhile, so the order is sure).
     const run = JSON.stringify({ apiVersion: "ktf.dev/v1alpha1", kind: "Run", metadata: { name: "sneaky-apply", namespace: ns.name }, spec: { workspace: "later", command: "apply", args: ["-auto-approve"] } });
-    const { stdout } = await exec("pgrep", ["-f", "/opt/ktf/dist/bin/ktf.js operator"]);
-    const pids = stdout.split("\n").filter(Boolean).map(Number);
-    for (const pid of pids) process.kill(pid, "SIGSTOP");
-    try {
+    await whileOperatorFrozen(async () => {
       await kubectl(["create", "-f", "-"], { input: run, kubeconfig: mallory });
       await admin.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Workspace", metadata: { name: "later", namespace: ns.name }, spec: {} });
-    } finally {
-      for (const pid of pids) process.kill(pid, "SIGCONT");
-    }
+    });
     const ended = await waitFor(async () => {
       const r = runSchema.parse(await admin.get(RESOURCES.Run, ns.name, "sneaky-apply"));
       return r.status?.phase === "Failed" ? r : undefined;

@@ -1,12 +1,9 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { KubeObject } from "../../src/kube/client.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { waitFor } from "../harness/cluster.js";
 import { runNameIn, workspaceFixture } from "../harness/workspace.js";
-
-const exec = promisify(execFile);
+import { operatorPids } from "../harness/operator.js";
 
 const SLOW = `
 resource "terraform_data" "slow" {
@@ -17,12 +14,6 @@ resource "terraform_data" "slow" {
 `;
 
 type Pod = KubeObject & { status?: { containerStatuses?: { restartCount: number }[] } };
-
-/** The operator's main process, as this machine sees it (the cluster runs here). */
-async function operatorPids(): Promise<number[]> {
-  const { stdout } = await exec("pgrep", ["-f", "/opt/ktf/dist/bin/ktf.js operator"]).catch(() => ({ stdout: "" }));
-  return stdout.split("\n").filter(Boolean).map(Number);
-}
 
 describe("an operator killed with SIGKILL in the middle of a run", () => {
   let w: Awaited<ReturnType<typeof workspaceFixture>>;

@@ -1,13 +1,10 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSchema, type Run } from "../../src/api/run.js";
 import type { KubeObject } from "../../src/kube/client.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { kubectl, waitFor } from "../harness/cluster.js";
 import { SLOW, workspaceFixture } from "../harness/workspace.js";
-
-const exec = promisify(execFile);
+import { whileOperatorFrozen } from "../harness/operator.js";
 
 /**
  * Every way a run can end releases what it held and lets the next run start within
@@ -49,16 +46,11 @@ describe("how runs end and the queue moves on", () => {
     const active = await running();
     await waitFor(async () => (await lockHolder()) !== "", 60_000, "the engine to take the lock");
     // While the operator is frozen: the run is canceled, and its pod killed outright.
-    const { stdout } = await exec("pgrep", ["-f", "/opt/ktf/dist/bin/ktf.js operator"]);
-    const pids = stdout.split("\n").filter(Boolean).map(Number);
-    for (const pid of pids) process.kill(pid, "SIGSTOP");
-    try {
+    await whileOperatorFrozen(async () => {
       await kubectl(["-n", w.ns, "patch", "run", active.metadata.name ?? "", "--type=merge", "-p", '{"spec":{"cancel":true}}']);
       await kubectl(["-n", w.ns, "delete", "pod", active.metadata.name ?? "", "--grace-period=0", "--force"]);
       await waitFor(async () => !(await w.client.get(RESOURCES.Pod, w.ns, active.metadata.name ?? "")), 30_000, "the pod to be gone");
-    } finally {
-      for (const pid of pids) process.kill(pid, "SIGCONT");
-    }
+    });
     const ended = await waitFor(async () => {
       const r = await run(active.metadata.name ?? "");
       return r?.status?.phase === "Canceled" ? r : undefined;
