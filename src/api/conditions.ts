@@ -25,6 +25,7 @@ export const REASON = {
   PodLost: "PodLost",
   ArchiveIncomplete: "ArchiveIncomplete",
   PodCannotStart: "PodCannotStart",
+  PodRefused: "PodRefused",
   /** A rollback or recover names a stored state that is not there. */
   StateNotFound: "StateNotFound",
   /** A plan whose saved plan ktf does not keep (posted twice, no report from the state sidecar). */

@@ -1,7 +1,8 @@
 import { ApiError, KtfError, errorMessage } from "../errors.js";
-import type { KubeClient, KubeObject } from "./client.js";
+import type { KubeClient } from "./client.js";
 import { JsonLineSplitter } from "./json-lines.js";
 import { LogCursor } from "./log-cursor.js";
+import { podStartProblem, type ContainerStatus, type PodWithStatus } from "./pod-start.js";
 import { RESOURCES } from "./resources.js";
 import { sleep } from "../sleep.js";
 
@@ -13,19 +14,16 @@ export interface LogTarget {
   follow?: boolean;
 }
 
-type ContainerState = { running?: object; terminated?: { exitCode: number }; waiting?: { reason?: string; message?: string } };
-interface PodWithStatus extends KubeObject {
-  status?: { phase?: string; containerStatuses?: { name: string; state?: ContainerState }[] };
-}
+type ContainerState = NonNullable<ContainerStatus["state"]>;
 
 const POLL_MS = 200;
 /** Consecutive failed reads (about half a minute) before giving up. */
 const MAX_FAILURES = 10;
 
-async function containerState(client: KubeClient, t: LogTarget): Promise<ContainerState | "gone"> {
+async function containerState(client: KubeClient, t: LogTarget): Promise<(ContainerState & { pod: PodWithStatus }) | "gone"> {
   const pod = await client.get<PodWithStatus>(RESOURCES.Pod, t.namespace, t.pod);
   if (!pod) return "gone";
-  return pod.status?.containerStatuses?.find((c) => c.name === t.container)?.state ?? {};
+  return { ...pod.status?.containerStatuses?.find((c) => c.name === t.container)?.state, pod };
 }
 
 
@@ -35,14 +33,16 @@ async function containerState(client: KubeClient, t: LogTarget): Promise<Contain
  * Returns false when the pod is gone.
  */
 export async function waitForContainer(client: KubeClient, target: LogTarget, signal: AbortSignal, onWaiting?: (reason: string) => void): Promise<boolean> {
-  let said = "";
+  const said = new Set<string>();
   for (;;) {
     const state = await containerState(client, target);
     if (state === "gone") return false;
     if (state.running || state.terminated || signal.aborted) return true;
-    const why = state.waiting?.reason ?? "ContainerCreating";
-    if (why !== said) onWaiting?.(state.waiting?.message ? `${why}: ${state.waiting.message}` : why);
-    said = why;
+    // The container itself may only say PodInitializing: the pod knows why (a sidecar's image, no node).
+    const why = podStartProblem(state.pod)?.message ?? state.waiting?.reason ?? "ContainerCreating";
+    // Pulls alternate ErrImagePull and ImagePullBackOff: each is said once.
+    if (!said.has(why)) onWaiting?.(why);
+    said.add(why);
     await sleep(POLL_MS, signal);
   }
 }

@@ -3,9 +3,10 @@ import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } f
 import { workspaceSchema, type Workspace } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
 import { ANNOTATIONS, LABELS } from "../../api/group.js";
-import { isApiError } from "../../errors.js";
+import { ApiError, isApiError } from "../../errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { RESOURCES } from "../../kube/resources.js";
+import { podStartProblem, type PodWithStatus } from "../../kube/pod-start.js";
 import type { Logger } from "../../log.js";
 import { runnerResultSchema } from "../../runner/contract.js";
 import { parseStateReport } from "../../state/state-report.js";
@@ -41,26 +42,15 @@ export interface RunControllerOptions {
   backups?: Backups;
 }
 
-interface ContainerStatus {
-  name: string;
-  restartCount?: number;
-  state?: { running?: object; waiting?: { reason?: string; message?: string }; terminated?: { exitCode: number; message?: string; reason?: string; finishedAt?: string } };
-}
-
-interface Pod extends KubeObject {
-  status?: {
-    phase?: string;
-    containerStatuses?: ContainerStatus[];
-    initContainerStatuses?: ContainerStatus[];
-  };
-}
+type Pod = PodWithStatus;
 
 const POLL_MS = 2000;
 /** Holds a deleted Run until its pod is gone and the lock it may have left is released. */
 const RUN_FINALIZER = "ktf.dev/release-state-lock";
 /** How long after the engine's container ends the state sidecar has to hand in its report. */
 const REPORT_WAIT_MS = 30_000;
-const STUCK_REASONS = new Set(["CreateContainerConfigError", "CreateContainerError", "ErrImagePull", "ImagePullBackOff", "ErrImageNeverPull", "InvalidImageName"]);
+/** API answers that refuse a pod (a quota, an admission policy or webhook): worth retrying until the start timeout. */
+const POD_REFUSALS = new Set([400, 403, 422]);
 
 /**
  * Moves a Run through Queued -> Pending -> Running -> Succeeded | Failed | Canceled. Each
@@ -238,6 +228,7 @@ export class RunController {
       this.o.events.normal(run, "Started", `Created pod ${pod.metadata.name}${by}: ${run.spec.command} in workspace ${run.spec.workspace}`);
       this.o.log.info({ namespace: run.metadata.namespace, name: run.metadata.name, pod: pod.metadata.name, user: creator?.username }, "Created run pod");
     } catch (err) {
+      if (err instanceof ApiError && POD_REFUSALS.has(err.status)) return this.podRefused(run, err);
       if (!isApiError(err, 409)) throw err;
     }
     await this.writeStatus(run, (s) => {
@@ -281,22 +272,21 @@ export class RunController {
       await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
       this.o.events.normal(run, "Canceling", `Stopping pod ${pod.metadata.name}`);
     }
-    const stuck = this.stuckReason(pod, container?.state?.waiting);
-    if (stuck) {
+    const running = container?.state?.running !== undefined;
+    const problem = running ? undefined : podStartProblem(pod);
+    if (problem?.stuck && this.startTimedOut(pod.metadata.creationTimestamp)) {
       await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
-      await this.finish(run, "Failed", REASON.PodCannotStart, stuck);
+      await this.finish(run, "Failed", REASON.PodCannotStart, `the run's pod could not start in ${this.startTimeoutSeconds()}s: ${problem.message}`);
       return {};
     }
-    const running = container?.state?.running !== undefined;
     await this.writeStatus(run, (s) => {
       s.phase = running ? "Running" : "Pending";
       s.podName = pod.metadata.name;
       delete s.waitingFor;
-      const waiting = container?.state?.waiting;
       s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "False", reason: REASON.Started, message: `pod ${pod.metadata.name}` }, this.o.now());
       s.conditions = setCondition(
         s.conditions,
-        { type: CONDITION.Complete, status: "False", reason: REASON.InProgress, message: waiting?.reason ?? (running ? "running" : "starting") },
+        { type: CONDITION.Complete, status: "False", reason: REASON.InProgress, message: problem?.message ?? (running ? "running" : "starting") },
         this.o.now(),
       );
     });
@@ -304,15 +294,26 @@ export class RunController {
     return running ? {} : { requeueAfter: Math.max(POLL_MS, this.o.startTimeoutMs / 4) };
   }
 
+  private startTimedOut(since: string | undefined): boolean {
+    return this.o.now().getTime() - Date.parse(since ?? "") >= this.o.startTimeoutMs;
+  }
+
+  private startTimeoutSeconds(): number {
+    return Math.round(this.o.startTimeoutMs / 1000);
+  }
+
   /**
-   * Why a pod that will not start should be given up on: a missing Secret or ConfigMap
-   * key, or an image that cannot be had, still there after the start timeout.
+   * The API refused the run's pod (a quota is used up, an admission policy says no): say
+   * so on the run, and try again until the start timeout, counted from the first try.
    */
-  private stuckReason(pod: Pod, waiting: { reason?: string; message?: string } | undefined): string | undefined {
-    if (!waiting?.reason || !STUCK_REASONS.has(waiting.reason)) return undefined;
-    const age = this.o.now().getTime() - Date.parse(pod.metadata.creationTimestamp ?? "");
-    if (age < this.o.startTimeoutMs) return undefined;
-    return `the run's pod could not start in ${Math.round(this.o.startTimeoutMs / 1000)}s: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ""}`;
+  private async podRefused(run: Run, err: ApiError): Promise<ReconcileResult> {
+    const since = run.status?.startTime ?? this.o.now().toISOString();
+    if (this.startTimedOut(since)) {
+      await this.finish(run, "Failed", REASON.PodCannotStart, `the run's pod could not be created in ${this.startTimeoutSeconds()}s: ${err.message}`);
+      return {};
+    }
+    await this.setQueued(run, REASON.PodRefused, `the run's pod was refused: ${err.message}`, undefined, since);
+    return { requeueAfter: Math.max(POLL_MS, this.o.startTimeoutMs / 4) };
   }
 
   /** An engine that was killed never unlocked the state: unlock it for the runs to come. */
@@ -324,10 +325,11 @@ export class RunController {
     }
   }
 
-  private async setQueued(run: Run, reason: string, message: string, waitingFor?: string): Promise<void> {
+  private async setQueued(run: Run, reason: string, message: string, waitingFor?: string, startTime?: string): Promise<void> {
     const before = run.status?.conditions?.find((c) => c.type === CONDITION.Queued);
     await this.writeStatus(run, (s) => {
       s.phase = "Queued";
+      if (startTime) s.startTime = startTime;
       if (waitingFor) s.waitingFor = waitingFor;
       else delete s.waitingFor;
       s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: "True", reason, message }, this.o.now());
