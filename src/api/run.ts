@@ -8,7 +8,7 @@ export type RunPhase = (typeof RUN_PHASES)[number];
 export const FINISHED_PHASES: ReadonlySet<RunPhase> = new Set(["Succeeded", "Failed", "Canceled"]);
 
 export const archiveRefSchema = z.object({
-  name: objectName.describe("Prefix of the ConfigMaps <name>-<index> that hold the archive's chunks."),
+  name: objectName.describe("Prefix of the Secrets <name>-<index> that hold the archive's chunks."),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "expected sha256:<64 hex digits>" }),
   size: z.number().int().nonnegative(),
   chunks: z.number().int().positive(),

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { IntegrityError } from "../errors.js";
-import { archiveConfigMaps, archiveVolumeSources, assembleChunks, CHUNK_BYTES, CHUNK_KEY, chunkCount, splitIntoChunks } from "./chunks.js";
+import { archiveSecrets, archiveVolumeSources, assembleChunks, CHUNK_BYTES, CHUNK_KEY, chunkCount, splitIntoChunks } from "./chunks.js";
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -41,23 +41,23 @@ describe("splitIntoChunks", () => {
   });
 });
 
-describe("archiveConfigMaps", () => {
-  it("makes immutable, labelled, owned ConfigMaps <name>-<index> holding the chunks", () => {
+describe("archiveSecrets", () => {
+  it("makes immutable, labelled, owned Secrets <name>-<index> of type ktf.dev/chunk holding the chunks", () => {
     const bytes = randomBytes(CHUNK_BYTES + 10);
-    const objects = archiveConfigMaps({ namespace: "team", name: "run-1-cfg", bytes, owner: OWNER, labels: { "ktf.dev/run": "run-1" } });
+    const objects = archiveSecrets({ namespace: "team", name: "run-1-cfg", bytes, owner: OWNER, labels: { "ktf.dev/run": "run-1" } });
     expect(objects.map((o) => o.metadata)).toEqual([0, 1].map((i) => ({
       name: `run-1-cfg-${i}`,
       namespace: "team",
       labels: { "app.kubernetes.io/managed-by": "ktf", "ktf.dev/component": "archive", "ktf.dev/run": "run-1" },
       ownerReferences: [OWNER],
     })));
-    expect(objects.every((o) => o.kind === "ConfigMap" && o.apiVersion === "v1" && o.immutable === true)).toBe(true);
-    const decoded = objects.map((o) => Buffer.from((o.binaryData as Record<string, string>)[CHUNK_KEY] ?? "", "base64"));
+    expect(objects.every((o) => o.kind === "Secret" && o.apiVersion === "v1" && o.type === "ktf.dev/chunk" && o.immutable === true)).toBe(true);
+    const decoded = objects.map((o) => Buffer.from((o.data as Record<string, string>)[CHUNK_KEY] ?? "", "base64"));
     expect(Buffer.concat(decoded).equals(bytes)).toBe(true);
   });
 
-  it("keeps every ConfigMap's JSON under 1 MiB, with a long name, an owner and labels", () => {
-    const objects = archiveConfigMaps({
+  it("keeps every Secret's JSON under 1 MiB, with a long name, an owner and labels", () => {
+    const objects = archiveSecrets({
       namespace: "n".repeat(63),
       name: "c".repeat(240),
       bytes: randomBytes(3 * CHUNK_BYTES),
@@ -68,16 +68,16 @@ describe("archiveConfigMaps", () => {
     for (const o of objects) expect(Buffer.byteLength(JSON.stringify(o))).toBeLessThan(1024 * 1024);
   });
 
-  it("makes one ConfigMap for an empty archive", () => {
-    expect(archiveConfigMaps({ namespace: "n", name: "a", bytes: Buffer.alloc(0) })).toHaveLength(1);
+  it("makes one Secret for an empty archive", () => {
+    expect(archiveSecrets({ namespace: "n", name: "a", bytes: Buffer.alloc(0) })).toHaveLength(1);
   });
 });
 
 describe("archiveVolumeSources", () => {
-  it("maps each ConfigMap's chunk to the file named by its index", () => {
+  it("maps each Secret's chunk to the file named by its index", () => {
     expect(archiveVolumeSources({ name: "run-1-cfg", chunks: 2 })).toEqual([
-      { configMap: { name: "run-1-cfg-0", items: [{ key: "chunk", path: "0" }] } },
-      { configMap: { name: "run-1-cfg-1", items: [{ key: "chunk", path: "1" }] } },
+      { secret: { name: "run-1-cfg-0", items: [{ key: "chunk", path: "0" }] } },
+      { secret: { name: "run-1-cfg-1", items: [{ key: "chunk", path: "1" }] } },
     ]);
   });
 });

@@ -8,7 +8,7 @@ import type { KubeObject } from "../kube/client.js";
 import type { OwnerReference } from "../kube/owner.js";
 
 /**
- * Archives and saved plans travel as chunks, one per ConfigMap (binaryData) or Secret, so a
+ * Archives and saved plans travel as chunks, one per Secret, so a
  * configuration of any size goes through. The API server limits an object's data to 1 MiB
  * of raw bytes; a chunk is small enough that even its base64 JSON, metadata included,
  * stays under 1 MiB, which leaves room under etcd's and the request body's limits too.
@@ -16,6 +16,7 @@ import type { OwnerReference } from "../kube/owner.js";
  */
 export const CHUNK_BYTES = 720 * 1024;
 export const CHUNK_KEY = "chunk";
+export const CHUNK_SECRET_TYPE = "ktf.dev/chunk";
 
 /**
  * The object holding chunk `index`. The index is not zero-padded: readers take the count
@@ -46,28 +47,34 @@ export interface ChunkSet {
   labels?: Record<string, string>;
 }
 
-/** The ConfigMaps (configurations) or Secrets (saved plans, which hold variable values), immutable. */
-export function chunkObjects(kind: "ConfigMap" | "Secret", set: ChunkSet): KubeObject[] {
-  return splitIntoChunks(set.bytes).map((chunk, index) => {
-    const metadata = {
+/** The immutable Secrets of a chunk set (configurations and saved plans both hold variable values). */
+export function chunkSecrets(set: ChunkSet): KubeObject[] {
+  return splitIntoChunks(set.bytes).map((chunk, index) => ({
+    apiVersion: "v1",
+    kind: "Secret",
+    metadata: {
       name: chunkName(set.name, index),
       namespace: set.namespace,
       labels: { [LABELS.managedBy]: "ktf", ...set.labels },
       ...(set.owner ? { ownerReferences: [set.owner] } : {}),
-    };
-    const data = { [CHUNK_KEY]: chunk.toString("base64") };
-    return kind === "ConfigMap"
-      ? { apiVersion: "v1", kind, metadata, binaryData: data, immutable: true }
-      : { apiVersion: "v1", kind, metadata, type: "ktf.dev/chunk", data, immutable: true };
-  });
+    },
+    type: CHUNK_SECRET_TYPE,
+    data: { [CHUNK_KEY]: chunk.toString("base64") },
+    immutable: true,
+  }));
 }
 
+/** The `ktf.dev/component` label of a configuration archive's chunks. */
+export const ARCHIVE_COMPONENT = "archive";
+
 /**
- * The ConfigMaps <name>-<index> that carry a configuration archive into the cluster,
- * labelled as an archive; the caller adds `ktf.dev/run` and the run as owner.
+ * The Secrets <name>-<index> that carry a configuration archive into the cluster,
+ * labelled as an archive; the caller adds `ktf.dev/run` and the run as owner. Secrets,
+ * not ConfigMaps: configurations carry `*.tfvars` and keys, which clusters encrypt at rest
+ * only in Secrets (and admission keeps a user's upload to exactly this shape).
  */
-export function archiveConfigMaps(set: ChunkSet): KubeObject[] {
-  return chunkObjects("ConfigMap", { ...set, labels: { [LABELS.component]: "archive", ...set.labels } });
+export function archiveSecrets(set: ChunkSet): KubeObject[] {
+  return chunkSecrets({ ...set, labels: { [LABELS.component]: ARCHIVE_COMPONENT, ...set.labels } });
 }
 
 /** The projected volume sources that put chunk <i> at the file <i>. */
@@ -77,9 +84,9 @@ export function chunkVolumeSources(kind: "configMap" | "secret", prefix: string,
   }));
 }
 
-/** The projected volume sources that mount an archive's ConfigMaps in the run pod. */
+/** The projected volume sources that mount an archive's Secrets in the run pod. */
 export function archiveVolumeSources(ref: Pick<ArchiveRef, "name" | "chunks">): Record<string, unknown>[] {
-  return chunkVolumeSources("configMap", ref.name, ref.chunks);
+  return chunkVolumeSources("secret", ref.name, ref.chunks);
 }
 
 /** Joins the mounted chunk files 0..chunks-1 and checks them against the recorded size and digest. */

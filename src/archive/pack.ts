@@ -33,7 +33,7 @@ export const DEFAULT_IGNORE = [".git/", ".terraform/", "crash.log"];
  * Left out whatever .terraformignore says. `.ktf/` is ktf's own per-directory settings.
  * `.terraform/` holds providers built for this machine and the local backend's settings;
  * the runner runs init itself. State and plan files (and terraform.tfstate.d/) hold
- * secrets in clear text and would land in ConfigMaps, which are not secret; a ktf run
+ * secrets in clear text and the workspace's state is their place, not the upload; a ktf run
  * uses the workspace's state, never a local file.
  */
 export const ALWAYS_IGNORE = [".ktf/", ".terraform/", "*.tfstate", "*.tfstate.*", "*.tfplan"];

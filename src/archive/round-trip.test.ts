@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { IntegrityError } from "../errors.js";
-import { archiveConfigMaps, archiveVolumeSources, assembleChunks, CHUNK_KEY } from "./chunks.js";
+import { archiveSecrets, archiveVolumeSources, assembleChunks, CHUNK_KEY } from "./chunks.js";
 import { packConfiguration } from "./pack.js";
 import { unpackArchive } from "./unpack.js";
 
@@ -23,21 +23,21 @@ function sha256(bytes: Buffer): string {
   return createHash("sha256").update(bytes).digest("hex");
 }
 
-/** What the kubelet does with the projected volume: each ConfigMap's chunk in the file its item names. */
+/** What the kubelet does with the projected volume: each Secret's chunk in the file its item names. */
 async function mountAsKubelet(objects: readonly Record<string, unknown>[], sources: readonly Record<string, unknown>[]): Promise<string> {
   const mount = await tempDir();
   for (const source of sources) {
-    const { name, items } = source.configMap as { name: string; items: { key: string; path: string }[] };
+    const { name, items } = source.secret as { name: string; items: { key: string; path: string }[] };
     const object = objects.find((o) => (o.metadata as { name: string }).name === name);
-    const data = (object?.binaryData as Record<string, string> | undefined) ?? {};
+    const data = (object?.data as Record<string, string> | undefined) ?? {};
     for (const item of items) await writeFile(join(mount, item.path), Buffer.from(data[item.key] ?? "", "base64"));
   }
   return mount;
 }
 
-describe("pack -> ConfigMaps -> mounted chunks -> assemble -> unpack", () => {
+describe("pack -> Secrets -> mounted chunks -> assemble -> unpack", () => {
   // About 2 s here for 50 MB of random (incompressible) content: 71 chunks.
-  it("carries a 50 MB configuration with an outside module through ConfigMaps under 1 MiB each", async () => {
+  it("carries a 50 MB configuration with an outside module through Secrets under 1 MiB each", async () => {
     const root = await tempDir();
     const blob = randomBytes(50 * 1024 * 1024);
     await mkdir(join(root, "live"), { recursive: true });
@@ -48,7 +48,7 @@ describe("pack -> ConfigMaps -> mounted chunks -> assemble -> unpack", () => {
 
     const packed = await packConfiguration(join(root, "live"));
     const ref = { name: "run-1-cfg", digest: packed.digest, size: packed.size, chunks: 0, path: packed.path };
-    const objects = archiveConfigMaps({ namespace: "team", name: ref.name, bytes: packed.bytes, labels: { "ktf.dev/run": "run-1" } });
+    const objects = archiveSecrets({ namespace: "team", name: ref.name, bytes: packed.bytes, labels: { "ktf.dev/run": "run-1" } });
     ref.chunks = objects.length;
     expect(objects.length).toBeGreaterThan(50);
     for (const o of objects) expect(Buffer.byteLength(JSON.stringify(o))).toBeLessThan(1024 * 1024);
@@ -68,8 +68,8 @@ describe("pack -> ConfigMaps -> mounted chunks -> assemble -> unpack", () => {
     await writeFile(join(dir, "main.tf"), "");
     await writeFile(join(dir, "data.bin"), randomBytes(2 * 1024 * 1024));
     const packed = await packConfiguration(dir);
-    const objects = archiveConfigMaps({ namespace: "n", name: "a", bytes: packed.bytes });
-    const data = objects[1]?.binaryData as Record<string, string>;
+    const objects = archiveSecrets({ namespace: "n", name: "a", bytes: packed.bytes });
+    const data = objects[1]?.data as Record<string, string>;
     const chunk = Buffer.from(data[CHUNK_KEY] ?? "", "base64");
     chunk[100] = (chunk[100] ?? 0) ^ 0xff;
     data[CHUNK_KEY] = chunk.toString("base64");

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { API_VERSION, LABELS, RUN } from "../api/group.js";
 import type { EngineCommand } from "../api/commands.js";
 import { runSchema, type ArchiveRef, type Run } from "../api/run.js";
-import { archiveConfigMaps, chunkCount } from "../archive/chunks.js";
+import { archiveSecrets, chunkCount } from "../archive/chunks.js";
 import { ownerReference } from "../kube/owner.js";
 import type { PackedConfiguration } from "../archive/pack.js";
 import { ApiError, ConnectionError, KtfError } from "../errors.js";
@@ -46,7 +46,7 @@ export function runName(workspace: string, command: string): string {
 }
 
 /**
- * Creates the Run and uploads its configuration. The archive's ConfigMaps are owned by
+ * Creates the Run and uploads its configuration. The archive's Secrets are owned by
  * the run, so if the upload fails the run is deleted and takes them along: nothing is
  * left half-created.
  */
@@ -87,14 +87,14 @@ export async function createRun(client: KubeClient, req: RunRequest): Promise<Ru
   const run = runSchema.parse(created);
   if (!archive || !req.configuration) return run;
   try {
-    const configMaps = archiveConfigMaps({
+    const secrets = archiveSecrets({
       namespace: req.namespace,
       name: archive.name,
       bytes: req.configuration.bytes,
       owner: ownerReference(run),
       labels: { [LABELS.run]: labelValue(name) },
     });
-    for (const cm of configMaps) await client.create(cm);
+    for (const secret of secrets) await client.create(secret);
   } catch (err) {
     await client.delete(RESOURCES.Run, req.namespace, name).catch(() => undefined);
     throw err;

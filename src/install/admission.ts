@@ -1,4 +1,5 @@
-import { ANNOTATIONS, GROUP, RUN, VERSION, WORKSPACE } from "../api/group.js";
+import { ANNOTATIONS, GROUP, LABELS, RUN, VERSION, WORKSPACE } from "../api/group.js";
+import { ARCHIVE_COMPONENT, CHUNK_KEY, CHUNK_SECRET_TYPE } from "../archive/chunks.js";
 import { STATE_WRITES } from "../api/commands.js";
 import type { KubeObject } from "../kube/client.js";
 
@@ -143,7 +144,58 @@ function privilegedCommandsValidation(): KubeObject[] {
   ];
 }
 
+/** The RBAC marker of ktf's uploaders (ktf-user, ktf-admin): `create` on runs/archive. */
+export const UPLOAD_RIGHT = { apiGroups: [GROUP], resources: [`${RUN.plural}/archive`], verbs: ["create"] };
+
+/**
+ * ktf-user may create Secrets only to upload configurations: that right must not become
+ * the right to create any Secret (a service-account token Secret mints a token for any
+ * ServiceAccount of the namespace). Whoever holds ktf's upload right and may not update
+ * Secrets anyway (which edit and admin roles may) creates only archive chunks: owned by a
+ * Run, so they go with it, immutable, of ktf's own type, one `chunk` key, no annotations.
+ */
+function archiveUploadValidation(): KubeObject[] {
+  const may = (g: string, resource: string, sub: string, verb: string) =>
+    `authorizer.group('${g}').resource('${resource}')${sub ? `.subresource('${sub}')` : ""}.namespace(request.namespace).check('${verb}').allowed()`;
+  const rule = (expression: string, message: string) => ({ expression, message: `a ktf user may create only configuration archive chunks: ${message}`, reason: "Forbidden" });
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: "ktf-archive-upload" },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["secrets"] }] },
+        matchConditions: [
+          { name: "ktf-uploader", expression: may(GROUP, RUN.plural, "archive", "create") },
+          { name: "no-other-secret-rights", expression: `!${may("", "secrets", "", "update")}` },
+        ],
+        validations: [
+          rule(`has(object.type) && object.type == '${CHUNK_SECRET_TYPE}'`, `type must be ${CHUNK_SECRET_TYPE}`),
+          rule(
+            `has(object.metadata.labels) && '${LABELS.component}' in object.metadata.labels && object.metadata.labels['${LABELS.component}'] == '${ARCHIVE_COMPONENT}'`,
+            `metadata.labels[${LABELS.component}] must be ${ARCHIVE_COMPONENT}`,
+          ),
+          rule(
+            `has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) == 1 && object.metadata.ownerReferences[0].kind == '${RUN.kind}' && object.metadata.ownerReferences[0].apiVersion.startsWith('${GROUP}/')`,
+            `metadata.ownerReferences must be exactly one ${RUN.kind} (${GROUP})`,
+          ),
+          rule(`has(object.data) && size(object.data) == 1 && '${CHUNK_KEY}' in object.data && !has(object.stringData)`, `data must hold the one key ${CHUNK_KEY}`),
+          rule(`has(object.immutable) && object.immutable`, "immutable must be true"),
+          rule(`!has(object.metadata.annotations) || size(object.metadata.annotations) == 0`, "metadata.annotations must be empty"),
+        ],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: "ktf-archive-upload" },
+      spec: { policyName: "ktf-archive-upload", validationActions: ["Deny"] },
+    },
+  ];
+}
+
 /** The validating policies: GA since Kubernetes 1.30, installed everywhere. */
 export function admissionPolicies(): KubeObject[] {
-  return [...runCreatorValidation(), ...privilegedCommandsValidation()];
+  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation()];
 }

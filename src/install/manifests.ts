@@ -1,7 +1,7 @@
 import { GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
 import { ENGINE_COMMANDS } from "../api/commands.js";
 import { runCrd, workspaceCrd } from "../api/crd.js";
-import { admissionPolicies } from "./admission.js";
+import { admissionPolicies, UPLOAD_RIGHT } from "./admission.js";
 import type { KubeObject } from "../kube/client.js";
 import { KTF_VERSION } from "../version.js";
 import { BACKUP_CREDENTIALS_DIR } from "../backup/backup-target.js";
@@ -108,14 +108,15 @@ function viewerRules(): Rule[] {
 
 /**
  * Also starting runs of non-privileged commands and cancelling runs: the user role.
- * Configurations are uploaded as ConfigMaps (create only: users read no ConfigMaps and no
- * Secrets, so no state and no sensitive variable).
+ * Configurations are uploaded as Secrets: create only (users read no Secrets, so no state
+ * and no sensitive variable), and admission keeps those to archive chunks (UPLOAD_RIGHT).
  */
 function userRules(): Rule[] {
   return [
     ...viewerRules(),
     { apiGroups: [GROUP], resources: [RUN.plural], verbs: ["create", "patch", "update"] },
-    { apiGroups: [""], resources: ["configmaps"], verbs: ["create"] },
+    { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+    UPLOAD_RIGHT,
     { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"] },
   ];
 }

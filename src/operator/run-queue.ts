@@ -1,4 +1,5 @@
 import { changesState } from "../api/commands.js";
+import { CONDITION, REASON } from "../api/conditions.js";
 import { FINISHED_PHASES, type Run } from "../api/run.js";
 
 /** Whether a run has finished, one way or another. */
@@ -16,6 +17,15 @@ function hasStarted(run: Run): boolean {
   return Boolean(run.status?.podName);
 }
 
+/**
+ * Whether the operator found the run's configuration still uploading: such a run takes no
+ * place in the queue (a CLI stopped mid-upload must not hold the workspace) and joins it,
+ * at its creation time, once the upload is complete.
+ */
+export function uploading(run: Run): boolean {
+  return run.status?.phase === "Queued" && run.status.conditions?.some((c) => c.type === CONDITION.Queued && c.reason === REASON.WaitingForArchive) === true;
+}
+
 function createdBefore(a: Run, b: Run): number {
   const ta = a.metadata.creationTimestamp ?? "";
   const tb = b.metadata.creationTimestamp ?? "";
@@ -31,12 +41,12 @@ export interface RunQueue {
 }
 
 /**
- * One workspace's state-changing runs in the order they were created (creation time,
+ * One workspace's state-changing runs, but those still uploading, in the order they were created (creation time,
  * then name, as the API server's timestamps have one-second resolution). A run that has
  * started stays at the head even if an earlier-named one appears in the same second.
  */
 export function runQueue(runs: readonly Run[]): RunQueue {
-  const pending = runs.filter((r) => needsWorkspace(r) && !isFinished(r)).sort(createdBefore);
+  const pending = runs.filter((r) => needsWorkspace(r) && !isFinished(r) && !uploading(r)).sort(createdBefore);
   const started = pending.find(hasStarted);
   const active = started ?? pending[0];
   return { active, waiting: pending.filter((r) => r !== active) };

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { writeFile } from "node:fs/promises";
-import { chunkObjects } from "../archive/chunks.js";
+import { chunkSecrets } from "../archive/chunks.js";
 import { API_VERSION, RUN } from "../api/group.js";
 import { parseOrThrow } from "../api/validate.js";
 import { errorMessage } from "../errors.js";
@@ -39,7 +39,7 @@ export async function runStateSidecar(o: StateSidecarOptions): Promise<number> {
   const savePlan = savePlanAs
     ? async (bytes: Buffer) => {
         const owner = { apiVersion: API_VERSION, kind: RUN.kind, name: job.run, uid: job.runUid };
-        const secrets = chunkObjects("Secret", { namespace: job.namespace, name: savePlanAs, bytes, owner, labels: { "ktf.dev/plan-of": labelValue(job.run) } });
+        const secrets = chunkSecrets({ namespace: job.namespace, name: savePlanAs, bytes, owner, labels: { "ktf.dev/plan-of": labelValue(job.run) } });
         for (const secret of secrets) await o.client.create(secret);
         o.log.info({ secret: savePlanAs, chunks: secrets.length, size: bytes.length }, "Saved the plan");
         return { chunks: secrets.length };

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { gzipSync } from "node:zlib";
 import { LABELS } from "../api/group.js";
-import { chunkObjects } from "../archive/chunks.js";
+import { chunkSecrets } from "../archive/chunks.js";
 import type { KubeObject } from "../kube/client.js";
 import type { OwnerReference } from "../kube/owner.js";
 import { fit, labelValue } from "../api/names.js";
@@ -107,7 +107,7 @@ export function versionFromAnnotations(annotations: Record<string, string> | und
 
 /** The chunk Secrets of a stored state (pure). `gz` is the gzipped state. */
 export function storedStateSecrets(o: { namespace: string; workspace: string; component: string; version: StateVersion; gz: Buffer; owner?: OwnerReference }): KubeObject[] {
-  const secrets = chunkObjects("Secret", {
+  const secrets = chunkSecrets({
     namespace: o.namespace,
     name: o.version.name,
     bytes: o.gz,

@@ -68,6 +68,22 @@ describe("isolation", () => {
     expect(list).toMatch(/cannot list resource "configmaps"/);
   });
 
+  it("lets a user upload configurations into Secrets, and create no other Secret (a token Secret least of all)", async () => {
+    const plan = await w.ktf(["plan"], { kubeconfig: erin });
+    expect(plan.code).toBe(0);
+    const run = (await w.client.list(RESOURCES.Run, w.ns)).items.find((r) => r.metadata.annotations?.["ktf.dev/created-by"] === "erin");
+    const chunk = await w.client.get(RESOURCES.Secret, w.ns, `${run?.metadata.name}-cfg-0`);
+    expect(chunk).toMatchObject({ type: "ktf.dev/chunk", immutable: true, metadata: { labels: { "ktf.dev/component": "archive" } } });
+
+    const create = (yaml: string) => kubectl(["-n", w.ns, "create", "-f", "-"], { kubeconfig: erin, input: yaml }).then(() => "created", (e: Error) => e.message);
+    const token = `apiVersion: v1\nkind: Secret\nmetadata: {name: stolen, annotations: {kubernetes.io/service-account.name: ktf-run-main}}\ntype: kubernetes.io/service-account-token\n`;
+    expect(await create(token)).toMatch(/a ktf user may create only configuration archive chunks: type must be ktf.dev\/chunk/);
+    expect(await create(`apiVersion: v1\nkind: Secret\nmetadata: {name: plain}\nstringData: {k: v}\n`)).toMatch(/type must be ktf.dev\/chunk/);
+    const unowned = `apiVersion: v1\nkind: Secret\nmetadata: {name: unowned, labels: {ktf.dev/component: archive}}\ntype: ktf.dev/chunk\nimmutable: true\ndata: {chunk: eA==}\n`;
+    expect(await create(unowned)).toMatch(/metadata.ownerReferences must be exactly one Run/);
+    for (const name of ["stolen", "plain", "unowned"]) expect(await w.client.get(RESOURCES.Secret, w.ns, name)).toBeUndefined();
+  });
+
   it("lets no workspace reference a Secret in another namespace", async () => {
     const err = await kubectl(["apply", "--validate=strict", "-f", "-"], {
       input: `apiVersion: ktf.dev/v1alpha1\nkind: Workspace\nmetadata: {name: leaky, namespace: ${w.ns}}\nspec:\n  variables:\n  - name: x\n    valueFrom: {secretKeyRef: {name: s, key: k, namespace: kube-system}}\n`,

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { API_VERSION, RUN } from "../../src/api/group.js";
+import { RESOURCES } from "../../src/kube/resources.js";
 import { waitFor } from "../harness/cluster.js";
 import { runNameIn, SLOW, workspaceFixture } from "../harness/workspace.js";
 
@@ -41,4 +43,26 @@ describe("runs that change state", () => {
     expect(still?.status?.phase).toBe("Running");
     expect((await apply).code).toBe(0);
   });
+
+  it("do not wait behind a run whose configuration never finished uploading (a CLI stopped mid-upload)", async () => {
+    // What a CLI killed between creating its run and uploading the second of two chunks leaves.
+    const stalled = "main-apply-stalledupload";
+    await w.client.create({
+      apiVersion: API_VERSION,
+      kind: RUN.kind,
+      metadata: { name: stalled, namespace: w.ns },
+      spec: { workspace: "main", command: "apply", args: ["-auto-approve"], archive: { name: `${stalled}-cfg`, digest: `sha256:${"0".repeat(64)}`, size: 1_000_000, chunks: 2 } },
+    });
+    try {
+      await waitFor(async () => (await w.runs()).find((r) => r.metadata.name === stalled && r.status?.conditions?.some((c) => c.reason === "WaitingForArchive")), 60_000, "the stalled run to wait for its upload");
+      const apply = await w.ktf(["apply", "-auto-approve", "-var", "tag=d"]);
+      expect(apply.code).toBe(0);
+      expect(apply.stderr).not.toContain(`waiting for run ${stalled}`);
+      const left = (await w.runs()).find((r) => r.metadata.name === stalled);
+      expect(left?.status?.phase).toBe("Queued");
+    } finally {
+      await w.client.delete(RESOURCES.Run, w.ns, stalled);
+    }
+  });
 });
+

@@ -19,7 +19,7 @@ import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun } from "../builders/run-pod.js";
 import { labelValue, names } from "../../api/names.js";
 import { ownerReference, isOwnedBy } from "../../kube/owner.js";
-import { needsWorkspace, runQueue } from "../run-queue.js";
+import { needsWorkspace, runQueue, uploading } from "../run-queue.js";
 import { claimWorkspace } from "../workspace-claim.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
@@ -119,17 +119,9 @@ export class RunController {
   }
 
   private async startWhenReady(run: Run, ws: Workspace): Promise<ReconcileResult> {
-    if (needsWorkspace(run)) {
-      const siblings = await runsOfWorkspace(this.o.client, ws);
-      const { active, waiting } = runQueue(siblings);
-      if (active && active.metadata.name !== run.metadata.name) {
-        const position = waiting.findIndex((r) => r.metadata.name === run.metadata.name) + 1;
-        await this.setQueued(run, REASON.WaitingForRun, `waiting for run ${active.metadata.name} (position ${position} in the queue)`, active.metadata.name);
-        return {};
-      }
-    }
     const planRun = await this.planRunOf(run);
     if (planRun === null) return {};
+    // Before the queue: a run still uploading waits outside it (see runQueue).
     const missing = await this.missingArchiveChunks(run, planRun);
     if (missing) {
       const age = this.o.now().getTime() - Date.parse(run.metadata.creationTimestamp ?? "");
@@ -139,6 +131,20 @@ export class RunController {
       }
       await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
       return { requeueAfter: POLL_MS };
+    }
+    if (needsWorkspace(run)) {
+      if (uploading(run)) {
+        // Said first, so that every run's queue (this one's too) counts it from now on.
+        await this.setQueued(run, REASON.WaitingForRun, "the configuration is uploaded: taking its place in the queue");
+        return { requeueAfter: POLL_MS / 10 };
+      }
+      const siblings = await runsOfWorkspace(this.o.client, ws);
+      const { active, waiting } = runQueue(siblings);
+      if (active && active.metadata.name !== run.metadata.name) {
+        const position = waiting.findIndex((r) => r.metadata.name === run.metadata.name) + 1;
+        await this.setQueued(run, REASON.WaitingForRun, `waiting for run ${active.metadata.name} (position ${position} in the queue)`, active.metadata.name);
+        return {};
+      }
     }
     const denial = await privilegeDenial(this.o.client, run, ws, createdBy(run));
     if (denial) {
@@ -181,7 +187,7 @@ export class RunController {
     if (!archive) return undefined;
     const present = await Promise.all(
       Array.from({ length: archive.chunks }, (_, i) =>
-        this.o.client.get(RESOURCES.ConfigMap, run.metadata.namespace, chunkName(archive.name, i)),
+        this.o.client.get(RESOURCES.Secret, run.metadata.namespace, chunkName(archive.name, i)),
       ),
     );
     const count = present.filter(Boolean).length;
