@@ -45,6 +45,7 @@ make_pki() {
   cert controller-manager system:kube-controller-manager ""
   cert scheduler system:kube-scheduler ""
   cert kube-proxy system:kube-proxy ""
+  cert coredns system:coredns ""
   cert kubelet "system:node:$NODE_NAME" system:nodes
   cert kubelet-serving "system:node:$NODE_NAME" system:nodes "DNS:$NODE_NAME,DNS:localhost,IP:$NODE_IP,IP:127.0.0.1" server
 }

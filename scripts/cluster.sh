@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A real single-node Kubernetes cluster on this machine, built from source and started as
-# plain processes: etcd, kube-apiserver, kube-controller-manager, kube-scheduler,
-# containerd + runc + CNI, kubelet and kube-proxy.
+# plain processes: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, CoreDNS
+# (cluster DNS on the node IP, port 53), containerd + runc + CNI, kubelet and kube-proxy.
 #
 #   scripts/cluster.sh up            start it (or do nothing when it is already up)
 #   scripts/cluster.sh down          stop everything it started and remove the cluster's data
@@ -27,15 +27,21 @@ CONTAINERD_SOCK=$RUN_DIR/containerd/containerd.sock
 KUBELET_ROOT=$DATA/kubelet
 K8S_BIN=$KTF_BIN_CACHE/kubernetes-$KUBERNETES_VERSION
 ETCD_BIN=$KTF_BIN_CACHE/etcd-$ETCD_VERSION
+COREDNS_BIN=$KTF_BIN_CACHE/coredns-$COREDNS_VERSION
 ETCD_PORT=12379
 API_PORT=6443
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1
+# The kube-dns Service's address, as in a kubeadm cluster; the kubelet points pods at the
+# node IP itself, where CoreDNS listens.
+DNS_SERVICE_IP=10.96.0.10
+DNS_HEALTH_PORT=18080
+DNS_READY_PORT=18181
 POD_CIDR=10.244.0.0/16
 NODE_POD_CIDR=10.244.0.0/24
 NODE_NAME=ktf-node
 PAUSE_IMAGE=localhost/ktf/pause:3.10
-COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy)
+COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -78,6 +84,7 @@ health_url() {
     kube-scheduler) echo "https://127.0.0.1:10259/healthz" ;;
     kubelet) echo "http://127.0.0.1:10248/healthz" ;;
     kube-proxy) echo "http://127.0.0.1:10256/healthz" ;;
+    coredns) echo "http://127.0.0.1:$DNS_HEALTH_PORT/health" ;;
   esac
 }
 
@@ -122,7 +129,7 @@ kubectl_admin() { "$K8S_BIN/kubectl" --kubeconfig "$CLUSTER/admin.kubeconfig" "$
 
 write_configs() {
   mkdir -p "$CLUSTER/config" "$CLUSTER/cni/net.d" "$RUN_DIR/containerd" "$DATA"
-  for c in admin controller-manager scheduler kube-proxy kubelet; do
+  for c in admin controller-manager scheduler kube-proxy kubelet coredns; do
     kubeconfig "$CLUSTER/$c.kubeconfig" "$c" "$c"
   done
 
@@ -189,6 +196,7 @@ cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
 clusterDomain: cluster.local
+clusterDNS: ["$NODE_IP"]
 resolvConf: /etc/resolv.conf
 readOnlyPort: 0
 healthzBindAddress: 127.0.0.1
@@ -213,6 +221,28 @@ hostnameOverride: "$NODE_NAME"
 conntrack: { maxPerCore: 0 }
 metricsBindAddress: 127.0.0.1:10249
 healthzBindAddress: 127.0.0.1:10256
+EOF
+
+  # CoreDNS runs on the host, so forwarding to the host's resolvers works even when they
+  # are loopback addresses (systemd-resolved's 127.0.0.53).
+  write_file "$CLUSTER/config/Corefile" <<EOF
+.:53 {
+    bind $NODE_IP
+    errors
+    health 127.0.0.1:$DNS_HEALTH_PORT
+    ready 127.0.0.1:$DNS_READY_PORT
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig $CLUSTER/coredns.kubeconfig
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+        ttl 30
+    }
+    forward . /etc/resolv.conf
+    cache 30
+    loop
+    reload
+    loadbalance
+}
 EOF
 }
 
@@ -260,11 +290,79 @@ start_control_plane() {
     --bind-address=127.0.0.1 --leader-elect=false --v=1
 }
 
+# CoreDNS's read access (the rules of kubeadm's system:coredns role) and the kube-dns
+# Service users look up, pointing at CoreDNS on the node.
+dns_manifests() {
+  cat <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: "system:coredns" }
+rules:
+- apiGroups: [""]
+  resources: [endpoints, services, pods, namespaces]
+  verbs: [list, watch]
+- apiGroups: [discovery.k8s.io]
+  resources: [endpointslices]
+  verbs: [list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: "system:coredns" }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:coredns" }
+subjects:
+- { apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:coredns" }
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: kube-dns
+  namespace: kube-system
+  labels: { k8s-app: kube-dns, kubernetes.io/name: CoreDNS }
+spec:
+  clusterIP: $DNS_SERVICE_IP
+  ports:
+  - { name: dns, port: 53, protocol: UDP }
+  - { name: dns-tcp, port: 53, protocol: TCP }
+---
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kube-dns-node
+  namespace: kube-system
+  labels: { kubernetes.io/service-name: kube-dns, endpointslice.kubernetes.io/managed-by: ktf-cluster-sh }
+addressType: IPv4
+endpoints:
+- addresses: ["$NODE_IP"]
+ports:
+- { name: dns, port: 53, protocol: UDP }
+- { name: dns-tcp, port: 53, protocol: TCP }
+EOF
+}
+
+# Whether a DNS server listens where CoreDNS would (UDP port 53 on the node IP or on all
+# addresses); systemd-resolved's 127.0.0.53 is no conflict.
+dns_port_taken() {
+  ss -Hlnu 'sport = :53' 2>/dev/null |
+    awk -v ip="$NODE_IP" '$4 == ip ":53" || $4 == "0.0.0.0:53" || $4 == "*:53" || $4 == "[::]:53" {f = 1} END {exit !f}'
+}
+
+start_dns() {
+  if ! running coredns && dns_port_taken; then
+    die "port 53 on $NODE_IP is taken (see ss -lunp 'sport = :53'): stop that DNS server, CoreDNS needs the port"
+  fi
+  dns_manifests | kubectl_admin apply -f - >/dev/null
+  start coredns "$COREDNS_BIN/coredns" -conf "$CLUSTER/config/Corefile"
+  # Ready once its kubernetes plugin has read the Services.
+  wait_for coredns 60 curl -fsS "http://127.0.0.1:$DNS_READY_PORT/ready"
+}
+
 start_node() {
   start containerd containerd --config "$CLUSTER/config/containerd.toml"
   wait_for containerd 30 ctr --address "$CONTAINERD_SOCK" version
   load_images "$(image_tarball "$PAUSE_IMAGE")"
 
+  # A kubelet started before its configuration last changed (cluster DNS came later) reads it again.
+  if running kubelet && [ "$CLUSTER/config/kubelet.yaml" -nt "$CLUSTER/pids/kubelet" ]; then stop kubelet; fi
   start kubelet "$K8S_BIN/kubelet" --config="$CLUSTER/config/kubelet.yaml" \
     --kubeconfig="$CLUSTER/kubelet.kubeconfig" --root-dir="$KUBELET_ROOT" \
     --hostname-override="$NODE_NAME" --node-ip="$NODE_IP" --v=1
@@ -299,13 +397,14 @@ cmd_up() {
   if is_up; then log "already up: $CLUSTER/admin.kubeconfig"; return; fi
   local t0=$SECONDS
   "$here/install-host-packages.sh"
-  "$here/build-binaries.sh" etcd kubernetes
+  "$here/build-binaries.sh" etcd kubernetes coredns
   "$here/build-images.sh" pause
   NODE_IP=$(node_ip)
   make_pki
   write_configs
   prepare_host
   start_control_plane
+  start_dns
   start_node
   log "up in $((SECONDS - t0))s: export KUBECONFIG=$CLUSTER/admin.kubeconfig"
 }
@@ -334,6 +433,7 @@ cmd_down() {
   fi
   stop containerd
   pkill -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" 2>/dev/null || true
+  stop coredns
   stop kube-scheduler
   stop kube-controller-manager
   stop kube-apiserver
