@@ -3,7 +3,11 @@
 # plain processes: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, CoreDNS
 # (cluster DNS on the node IP, port 53), containerd + runc + CNI, kubelet and kube-proxy.
 #
-#   scripts/cluster.sh up            start it (or do nothing when it is already up)
+#   scripts/cluster.sh up [--stock]  start it (or do nothing when it is already up). The API
+#                                    server turns on MutatingAdmissionPolicy (beta, off by
+#                                    default in 1.34), which ktf uses when it is there;
+#                                    --stock starts it with no extra feature gates or APIs, as
+#                                    a cluster out of the box (a running one is switched)
 #   scripts/cluster.sh down          stop everything it started and remove the cluster's data
 #   scripts/cluster.sh status        exit 0 when it is up and the node is Ready
 #   scripts/cluster.sh user NAME [GROUP...]
@@ -41,6 +45,8 @@ POD_CIDR=10.244.0.0/16
 NODE_POD_CIDR=10.244.0.0/24
 NODE_NAME=ktf-node
 PAUSE_IMAGE=localhost/ktf/pause:3.10
+# What the API server serves beyond a stock 1.34: set by `up --stock`, kept in $CLUSTER/api-flavor.
+API_FLAVOR=gated
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler coredns containerd kubelet kube-proxy)
 
 log() { printf '[cluster] %s\n' "$*" >&2; }
@@ -254,6 +260,12 @@ prepare_host() {
   fi
 }
 
+api_flavor_flags() {
+  [ "$API_FLAVOR" = stock ] || echo "--feature-gates=MutatingAdmissionPolicy=true --runtime-config=admissionregistration.k8s.io/v1beta1=true"
+}
+
+running_flavor() { cat "$CLUSTER/api-flavor" 2>/dev/null || echo gated; }
+
 start_control_plane() {
   start etcd "$ETCD_BIN/etcd" --name ktf --data-dir "$DATA/etcd" \
     --listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
@@ -261,6 +273,9 @@ start_control_plane() {
     --initial-cluster ktf=http://127.0.0.1:12380 --unsafe-no-fsync=true --quota-backend-bytes=8589934592 \
     --log-level=warn
   wait_for etcd 30 curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+  # Switching flavors restarts only the API server; the cluster's objects stay in etcd.
+  if running kube-apiserver && [ "$(running_flavor)" != "$API_FLAVOR" ]; then log "restarting the API server ($API_FLAVOR)"; stop kube-apiserver; fi
+  echo "$API_FLAVOR" >"$CLUSTER/api-flavor"
 
   start kube-apiserver "$K8S_BIN/kube-apiserver" \
     --etcd-servers="http://127.0.0.1:$ETCD_PORT" --bind-address=0.0.0.0 --secure-port=$API_PORT \
@@ -271,8 +286,7 @@ start_control_plane() {
     --kubelet-certificate-authority="$PKI/ca.crt" --kubelet-preferred-address-types=InternalIP,Hostname \
     --service-account-issuer=https://kubernetes.default.svc.cluster.local \
     --service-account-key-file="$PKI/sa.pub" --service-account-signing-key-file="$PKI/sa.key" \
-    --feature-gates=MutatingAdmissionPolicy=true --runtime-config=admissionregistration.k8s.io/v1beta1=true \
-    --event-ttl=2h --profiling=false --v=1
+    $(api_flavor_flags) --event-ttl=2h --profiling=false --v=1
   wait_for kube-apiserver 90 curl -fsS --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
     "https://127.0.0.1:$API_PORT/readyz"
 
@@ -394,7 +408,7 @@ is_up() {
 
 cmd_up() {
   [ "$(id -u)" = 0 ] || die "the cluster needs root (it runs containerd, the kubelet and iptables)"
-  if is_up; then log "already up: $CLUSTER/admin.kubeconfig"; return; fi
+  if is_up && [ "$(running_flavor)" = "$API_FLAVOR" ]; then log "already up: $CLUSTER/admin.kubeconfig"; return; fi
   local t0=$SECONDS
   "$here/install-host-packages.sh"
   "$here/build-binaries.sh" etcd kubernetes coredns
@@ -464,11 +478,17 @@ cmd_user() {
 }
 
 case ${1:-} in
-  up) cmd_up ;;
+  up)
+    case ${2:-} in
+      --stock) API_FLAVOR=stock ;;
+      "") ;;
+      *) die "usage: cluster.sh up [--stock]" ;;
+    esac
+    cmd_up ;;
   down) cmd_down ;;
   status) is_up ;;
   user) shift; cmd_user "$@" ;;
   load-image) shift; load_images "$@" ;;
-  env) printf 'KUBECONFIG=%s\nKUBECTL=%s\nNODE_IP=%s\n' "$CLUSTER/admin.kubeconfig" "$K8S_BIN/kubectl" "$(node_ip)" ;;
-  *) echo "usage: $0 up|down|status|env|user NAME [GROUP...]|load-image TARBALL..." >&2; exit 2 ;;
+  env) printf 'KUBECONFIG=%s\nKUBECTL=%s\nNODE_IP=%s\nAPI_FLAVOR=%s\n' "$CLUSTER/admin.kubeconfig" "$K8S_BIN/kubectl" "$(node_ip)" "$(running_flavor)" ;;
+  *) echo "usage: $0 up [--stock]|down|status|env|user NAME [GROUP...]|load-image TARBALL..." >&2; exit 2 ;;
 esac

@@ -26,6 +26,8 @@ export const REASON = {
   ArchiveIncomplete: "ArchiveIncomplete",
   PodCannotStart: "PodCannotStart",
   PodRefused: "PodRefused",
+  /** The workspace asks for a ServiceAccount or a token its runs may not have. */
+  IdentityRefused: "IdentityRefused",
   /** A rollback or recover names a stored state that is not there. */
   StateNotFound: "StateNotFound",
   /** A plan whose saved plan ktf does not keep (posted twice, no report from the state sidecar). */

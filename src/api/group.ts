@@ -12,6 +12,8 @@ export const LABELS = {
   run: `${GROUP}/run`,
   component: `${GROUP}/component`,
   managedBy: "app.kubernetes.io/managed-by",
+  /** On a ServiceAccount: "true" lets workspaces name it in spec.serviceAccountName. */
+  runnerAccount: `${GROUP}/runner-account`,
 } as const;
 
 export const FIELD_MANAGER = "ktf";

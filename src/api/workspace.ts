@@ -10,6 +10,13 @@ const oneSource = [
   },
 ];
 
+/**
+ * The audiences a stock API server accepts when nothing else is configured: its issuer
+ * URLs and the historical "kubernetes"/"api". A run's token for one of them would be a
+ * Kubernetes credential; the operator also refuses the audiences its own token carries.
+ */
+export const DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local", "kubernetes", "api"];
+
 export const variableSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, { message: "expected a terraform variable name" }),
@@ -63,7 +70,15 @@ export const workspaceSpecSchema = z.object({
       tokens: z
         .array(
           z.object({
-            audience: z.string().min(1),
+            audience: z
+              .string()
+              .min(1)
+              .refine((a) => !DEFAULT_API_AUDIENCES.includes(a), { message: "expected a cloud's audience (sts.amazonaws.com, ...), not the Kubernetes API server's" })
+              .meta({
+                "x-kubernetes-validations": [
+                  { rule: `!(self in ${JSON.stringify(DEFAULT_API_AUDIENCES).replace(/"/g, "'")})`, message: "expected a cloud's audience (sts.amazonaws.com, ...), not the Kubernetes API server's" },
+                ],
+              }),
             path: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: "expected a lowercase name such as aws" }),
             expirationSeconds: z.number().int().min(600).default(3600),
           }),

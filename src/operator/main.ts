@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
 import type { Run } from "../api/run.js";
@@ -18,6 +19,8 @@ import { HealthServer } from "./runtime/health-server.js";
 import { LeaderElector } from "./runtime/leader-election.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 import { isFinished } from "./run-queue.js";
+import { tokenAudiences } from "./run-identity.js";
+import { DEFAULT_API_AUDIENCES } from "../api/workspace.js";
 import { Backups } from "../backup/backups.js";
 import { workspaceOfStateSecret } from "../state/state-store.js";
 import { parseBackupTarget, type BackupTarget } from "../backup/backup-target.js";
@@ -85,6 +88,13 @@ function key(namespace: string | undefined, name: string | undefined): ObjectKey
   return name ? [{ namespace: namespace ?? "", name }] : [];
 }
 
+const OWN_TOKEN = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/** The audiences the API server gives its ServiceAccount tokens by default: those of the operator's own. */
+function ownTokenAudiences(): string[] {
+  return existsSync(OWN_TOKEN) ? tokenAudiences(readFileSync(OWN_TOKEN, "utf8").trim()) : [];
+}
+
 /**
  * Wires the operator: leader election first; once leading, informers, the Workspace and
  * Run controllers, and their queues. Runs until SIGTERM (returns 0) or until leadership
@@ -115,8 +125,9 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   // The object stores' SDKs load only where backups are configured.
   const stores = c.backups.length ? (await import("../backup/object-store.js")).objectStoreFor : undefined;
   const backups = stores ? new Backups(c.backups.map((target) => ({ target, store: stores(target) }))) : undefined;
-  const workspaceController = new WorkspaceController({ client, events, log, now, metrics, ...(backups ? { backups } : {}) });
-  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, ...(backups ? { backups } : {}) });
+  const apiAudiences = [...DEFAULT_API_AUDIENCES, ...ownTokenAudiences()];
+  const workspaceController = new WorkspaceController({ client, events, log, now, metrics, apiAudiences, ...(backups ? { backups } : {}) });
+  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, ...(backups ? { backups } : {}) });
   const controllers = [
     new Controller({
       name: "workspace",

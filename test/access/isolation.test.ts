@@ -84,6 +84,26 @@ describe("isolation", () => {
     for (const name of ["stolen", "plain", "unowned"]) expect(await w.client.get(RESOURCES.Secret, w.ns, name)).toBeUndefined();
   });
 
+  it("runs as a named ServiceAccount only when it opted in, and never with a token for the API server", async () => {
+    await kubectl(["-n", w.ns, "create", "serviceaccount", "deployer"]);
+    await kubectl(["-n", w.ns, "create", "rolebinding", "deployer-edit", "--clusterrole=edit", `--serviceaccount=${w.ns}:deployer`]);
+    await w.client.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Workspace", metadata: { name: "as-deployer", namespace: w.ns }, spec: { serviceAccountName: "deployer" } });
+    const refused = await w.ktf(["apply", "-auto-approve", "-w", "as-deployer"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/IdentityRefused|ServiceAccount deployer has not opted in to running ktf runs: label it ktf.dev\/runner-account=true/);
+    const ws = await w.client.get(RESOURCES.Workspace, w.ns, "as-deployer");
+    const ready = (ws?.status as { conditions?: { type: string; status: string; reason: string }[] } | undefined)?.conditions?.find((c) => c.type === "Ready");
+    expect(ready).toMatchObject({ status: "False", reason: "IdentityRefused" });
+    expect(await w.client.get(RESOURCES.RoleBinding, w.ns, "ktf-run-as-deployer")).toBeUndefined();
+
+    await kubectl(["-n", w.ns, "label", "serviceaccount", "deployer", "ktf.dev/runner-account=true"]);
+    const allowed = await w.ktf(["apply", "-auto-approve", "-w", "as-deployer"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+
+    const err = await kubectl(["-n", w.ns, "patch", "workspace", "main", "--type=merge", "-p", JSON.stringify({ spec: { identity: { tokens: [{ audience: "https://kubernetes.default.svc", path: "k8s" }] } } })]).catch((e: Error) => e.message);
+    expect(err).toMatch(/spec.identity.tokens\[0\].audience: Invalid value: "string": expected a cloud's audience \(sts.amazonaws.com, ...\), not the Kubernetes API server's/);
+  });
+
   it("lets no workspace reference a Secret in another namespace", async () => {
     const err = await kubectl(["apply", "--validate=strict", "-f", "-"], {
       input: `apiVersion: ktf.dev/v1alpha1\nkind: Workspace\nmetadata: {name: leaky, namespace: ${w.ns}}\nspec:\n  variables:\n  - name: x\n    valueFrom: {secretKeyRef: {name: s, key: k, namespace: kube-system}}\n`,

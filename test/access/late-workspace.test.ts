@@ -26,7 +26,9 @@ describe("a privileged run created before its workspace", () => {
     await kubectl(["-n", ns.name, "create", "rolebinding", "mallory-ktf", "--clusterrole=ktf-user", "--user=mallory-late"]);
     // No workspace in the namespace yet: admission has nothing to check the run against. The
     // workspace appears before the operator looks at the run (frozen meanwhile, so the order is sure).
-    const run = JSON.stringify({ apiVersion: "ktf.dev/v1alpha1", kind: "Run", metadata: { name: "sneaky-apply", namespace: ns.name }, spec: { workspace: "later", command: "apply", args: ["-auto-approve"] } });
+    // Claimed as ktf claims it (a stock API server fills in nothing).
+    const CLAIM = { "ktf.dev/created-by": "mallory-late", "ktf.dev/created-by-groups": "system:authenticated" };
+    const run = JSON.stringify({ apiVersion: "ktf.dev/v1alpha1", kind: "Run", metadata: { name: "sneaky-apply", namespace: ns.name, annotations: CLAIM }, spec: { workspace: "later", command: "apply", args: ["-auto-approve"] } });
     await whileOperatorFrozen(async () => {
       await kubectl(["create", "-f", "-"], { input: run, kubeconfig: mallory });
       await admin.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Workspace", metadata: { name: "later", namespace: ns.name }, spec: {} });

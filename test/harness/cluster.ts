@@ -10,8 +10,15 @@ export const ROOT = join(new URL("../..", import.meta.url).pathname);
 export const KTF_BIN = join(ROOT, "dist/bin/ktf.js");
 
 /** What global setup prepared: the cluster's admin kubeconfig and the ktf image it loaded. */
-export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string; stores: Record<string, string> } {
-  return { kubeconfig: inject("kubeconfig"), image: inject("image"), kubectl: inject("kubectl"), clusterScript: join(ROOT, "scripts/cluster.sh"), stores: inject("stores") };
+export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string; stores: Record<string, string>; stockApi: boolean } {
+  return {
+    kubeconfig: inject("kubeconfig"),
+    image: inject("image"),
+    kubectl: inject("kubectl"),
+    clusterScript: join(ROOT, "scripts/cluster.sh"),
+    stores: inject("stores"),
+    stockApi: inject("stockApi"),
+  };
 }
 
 export async function kubectl(args: string[], options: { input?: string; kubeconfig?: string } = {}): Promise<string> {

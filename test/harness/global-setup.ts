@@ -9,6 +9,8 @@ declare module "vitest" {
     kubectl: string;
     /** The object stores the operator backs state up to (scripts/object-stores.sh env). */
     stores: Record<string, string>;
+    /** The API server runs as a stock 1.34 one (KTF_STOCK_API=1): no MutatingAdmissionPolicy. */
+    stockApi: boolean;
   }
 }
 
@@ -52,10 +54,12 @@ function backupArgs(kubectl: string, kubeconfig: string, stores: Record<string, 
  * Once per test run: the real cluster (started, or reused when already up), the ktf image
  * built from this checkout and loaded into the cluster, and ktf installed with it.
  * A cluster this setup started is stopped at the end unless KTF_KEEP_CLUSTER is set.
+ * KTF_STOCK_API=1 runs the API server as a stock one (scripts/cluster.sh up --stock).
  */
 export default function setup(project: TestProject): () => void {
   const wasUp = spawnSync("scripts/cluster.sh", ["status"], { cwd: ROOT }).status === 0;
-  run("scripts/cluster.sh", ["up"], "starting the cluster");
+  const stockApi = process.env.KTF_STOCK_API === "1";
+  run("scripts/cluster.sh", ["up", ...(stockApi ? ["--stock"] : [])], "starting the cluster");
   const env = envLines(run("scripts/cluster.sh", ["env"], "reading the cluster's paths"));
   const kubeconfig = env.KUBECONFIG ?? "";
   const storesWereUp = spawnSync("scripts/object-stores.sh", ["status"], { cwd: ROOT }).status === 0;
@@ -69,6 +73,7 @@ export default function setup(project: TestProject): () => void {
   project.provide("image", image);
   project.provide("kubectl", env.KUBECTL ?? "kubectl");
   project.provide("stores", stores);
+  project.provide("stockApi", stockApi);
   return () => {
     const keep = Boolean(process.env.KTF_KEEP_CLUSTER);
     if (!storesWereUp && !keep) run("scripts/object-stores.sh", ["down"], "stopping the object stores");

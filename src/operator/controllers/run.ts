@@ -13,6 +13,7 @@ import { parseStateReport } from "../../state/state-report.js";
 import { runOutcome, type RunOutcome } from "../run-outcome.js";
 import type { Backups } from "../../backup/backups.js";
 import { privilegeDenial } from "../run-privilege.js";
+import { identityRefusal } from "../run-identity.js";
 import { stateInputs } from "../run-state-inputs.js";
 import { chunkName } from "../../archive/chunks.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
@@ -40,6 +41,8 @@ export interface RunControllerOptions {
   metrics?: OperatorMetrics;
   /** The backup store `ktf state restore` fetches from, when the installation has one. */
   backups?: Backups;
+  /** The audiences the API server accepts: no run gets a token for one of them. */
+  apiAudiences: readonly string[];
 }
 
 type Pod = PodWithStatus;
@@ -149,6 +152,12 @@ export class RunController {
     const denial = await privilegeDenial(this.o.client, run, ws, createdBy(run));
     if (denial) {
       await this.finish(run, "Failed", REASON.Forbidden, denial);
+      return {};
+    }
+    const named = ws.spec.serviceAccountName;
+    const refusal = identityRefusal(ws, named ? await this.o.client.get(RESOURCES.ServiceAccount, ws.metadata.namespace, named) : undefined, this.o.apiAudiences);
+    if (refusal) {
+      await this.finish(run, "Failed", REASON.IdentityRefused, `workspace ${ws.metadata.name}: ${refusal}`);
       return {};
     }
     if (needsWorkspace(run)) {

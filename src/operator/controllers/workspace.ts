@@ -15,6 +15,7 @@ import type { OperatorMetrics } from "../runtime/metrics.js";
 import { backUpVersions, restoreFromBackup } from "../state-backup.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
 import { isFinished, runQueue } from "../run-queue.js";
+import { identityRefusal } from "../run-identity.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
@@ -27,6 +28,8 @@ export interface WorkspaceControllerOptions {
   /** Where state versions are copied, when the installation has a backup store. */
   backups?: Backups;
   metrics?: OperatorMetrics;
+  /** The audiences the API server accepts: no run gets a token for one of them. */
+  apiAudiences: readonly string[];
 }
 
 /** The part of the engine's state file that the workspace shows. */
@@ -59,7 +62,7 @@ export class WorkspaceController {
       return {};
     }
     const ws = parsed.data;
-    const serviceAccountName = await this.ensureRunnerAccess(ws);
+    const { serviceAccountName, refusal } = await this.ensureRunnerAccess(ws);
     const runs = await runsOfWorkspace(this.o.client, ws);
     const loc = { namespace: ws.metadata.namespace ?? "", suffix: ws.metadata.name ?? "" };
     const store = new StateStore(this.o.client, loc);
@@ -96,11 +99,10 @@ export class WorkspaceController {
       }
       restore?.status(s);
       copied?.status(s);
-      s.conditions = setCondition(
-        s.conditions,
-        { type: CONDITION.Ready, status: "True", reason: REASON.Reconciled, observedGeneration: ws.metadata.generation },
-        this.o.now(),
-      );
+      const ready = refusal
+        ? { status: "False" as const, reason: REASON.IdentityRefused, message: refusal }
+        : { status: "True" as const, reason: REASON.Reconciled };
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Ready, ...ready, observedGeneration: ws.metadata.generation }, this.o.now());
     });
     // Versions age out even when nothing is written.
     const later = [restore?.requeueAfter, copied?.requeueAfter, ws.spec.stateHistory.maxAgeDays ? 3_600_000 : undefined].filter((x) => x !== undefined);
@@ -124,23 +126,29 @@ export class WorkspaceController {
     return undefined;
   }
 
-  /** ServiceAccount (unless the workspace names one), Role, RoleBinding and cache claim. */
-  private async ensureRunnerAccess(ws: Workspace): Promise<string> {
+  /**
+   * ServiceAccount (unless the workspace names one), Role, RoleBinding and cache claim. A
+   * ServiceAccount the workspace may not use is not bound to the state either.
+   */
+  private async ensureRunnerAccess(ws: Workspace): Promise<{ serviceAccountName: string; refusal?: string }> {
     let serviceAccountName = ws.spec.serviceAccountName;
+    const named = serviceAccountName ? await this.o.client.get(RESOURCES.ServiceAccount, ws.metadata.namespace, serviceAccountName) : undefined;
+    const refusal = identityRefusal(ws, named, this.o.apiAudiences);
     if (!serviceAccountName) {
       const sa = runnerServiceAccount(ws);
       await this.o.client.apply(sa, { force: true });
       serviceAccountName = sa.metadata.name ?? "";
     }
     await this.o.client.apply(runnerRole(ws), { force: true });
-    await this.o.client.apply(runnerRoleBinding(ws, serviceAccountName), { force: true });
+    if (refusal && named) await this.o.client.delete(RESOURCES.RoleBinding, ws.metadata.namespace, runnerRoleBinding(ws, serviceAccountName).metadata.name ?? "").catch(() => undefined);
+    else await this.o.client.apply(runnerRoleBinding(ws, serviceAccountName), { force: true });
     const claim = cacheClaim(ws);
     if (claim && !(await this.o.client.get(RESOURCES.PersistentVolumeClaim, ws.metadata.namespace, claim.metadata.name ?? ""))) {
       // A claim's spec is immutable once bound: create it once, never re-apply it.
       await this.o.client.create(claim);
       this.o.events.normal(ws, "CacheCreated", `Created cache claim ${claim.metadata.name}`);
     }
-    return serviceAccountName;
+    return { serviceAccountName, ...(refusal ? { refusal } : {}) };
   }
 
   /** The engine's state for this workspace, or undefined before the first write. */
