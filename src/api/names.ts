@@ -27,6 +27,8 @@ export const names = {
   /** The Role and RoleBinding that let a workspace's runs reach its state. */
   runnerRole: (ws: string) => fit(`ktf-run-${ws}`, MAX_NAME),
   cacheClaim: (ws: string) => fit(`ktf-cache-${ws}`, MAX_NAME),
+  /** The Role and RoleBinding that let a console run's creator attach to its pod. */
+  consoleAccess: (run: string) => fit(`ktf-attach-${run}`, MAX_NAME),
   outputsSecret: (ws: string) => fit(`${ws}-outputs`, MAX_NAME),
   /** The prefix of the Secrets holding a run's saved plan. */
   planSecret: (run: string) => fit(`${run}-plan`, MAX_NAME - 4),

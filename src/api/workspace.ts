@@ -73,6 +73,7 @@ export const workspaceSpecSchema = z.object({
             audience: z
               .string()
               .min(1)
+              .max(512)
               .refine((a) => !DEFAULT_API_AUDIENCES.includes(a), { message: "expected a cloud's audience (sts.amazonaws.com, ...), not the Kubernetes API server's" })
               .meta({
                 "x-kubernetes-validations": [
@@ -83,6 +84,7 @@ export const workspaceSpecSchema = z.object({
             expirationSeconds: z.number().int().min(600).default(3600),
           }),
         )
+        .max(16)
         .default([])
         .describe("Projected ServiceAccount tokens for the engine, at /var/run/secrets/ktf/tokens/<path>/token (a cloud's STS audience)."),
     })

@@ -195,7 +195,44 @@ function archiveUploadValidation(): KubeObject[] {
   ];
 }
 
+/**
+ * What ties a run to its workspace and holds it until its lock is released (owner
+ * references, finalizers, the workspace label) is the operator's to change. Whoever may
+ * not update runs/finalizers (users and admins of ktf; the operator and the garbage
+ * collector may) changes none of it.
+ */
+function runMetadataValidation(): KubeObject[] {
+  const same = (field: string) =>
+    `(has(object.metadata.${field}) ? object.metadata.${field} : []) == (has(oldObject.metadata.${field}) ? oldObject.metadata.${field} : [])`;
+  const label = (of: "object" | "oldObject") => `(has(${of}.metadata.labels) && '${LABELS.workspace}' in ${of}.metadata.labels ? ${of}.metadata.labels['${LABELS.workspace}'] : '')`;
+  return [
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicy",
+      metadata: { name: "ktf-run-metadata" },
+      spec: {
+        failurePolicy: "Fail",
+        matchConstraints: { resourceRules: runRules(["UPDATE"]) },
+        matchConditions: [
+          { name: "not-the-operator", expression: `!authorizer.group('${GROUP}').resource('${RUN.plural}').subresource('finalizers').namespace(request.namespace).check('update').allowed()` },
+        ],
+        validations: [
+          { expression: same("ownerReferences"), message: "metadata.ownerReferences of a run cannot change (the operator sets them)", reason: "Forbidden" },
+          { expression: same("finalizers"), message: "metadata.finalizers of a run cannot change (the operator removes its own once the state lock is released)", reason: "Forbidden" },
+          { expression: `${label("object")} == ${label("oldObject")}`, message: `metadata.labels[${LABELS.workspace}] of a run cannot change`, reason: "Forbidden" },
+        ],
+      },
+    },
+    {
+      apiVersion: "admissionregistration.k8s.io/v1",
+      kind: "ValidatingAdmissionPolicyBinding",
+      metadata: { name: "ktf-run-metadata" },
+      spec: { policyName: "ktf-run-metadata", validationActions: ["Deny"] },
+    },
+  ];
+}
+
 /** The validating policies: GA since Kubernetes 1.30, installed everywhere. */
 export function admissionPolicies(): KubeObject[] {
-  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation()];
+  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation(), ...runMetadataValidation()];
 }

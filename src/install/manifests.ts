@@ -64,7 +64,7 @@ export const defaultInstallOptions: InstallOptions = {
 type Rule = { apiGroups: string[]; resources: string[]; verbs: string[]; resourceNames?: string[] };
 
 const READ = ["get", "list", "watch"];
-const WRITE = ["create", "update", "patch", "delete", "deletecollection"];
+const WRITE = ["create", "update", "patch", "delete"];
 
 function labels(component: string): Record<string, string> {
   return { "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": component, [LABELS.managedBy]: "ktf" };
@@ -79,22 +79,36 @@ function clusterRole(name: string, rules: Rule[], extraLabels: Record<string, st
   };
 }
 
-/** What the operator may do: everything its controllers create, read or clean up. */
+/**
+ * What the operator may do in the namespaces it watches: exactly the verbs its controllers
+ * use (no deletecollection, no ConfigMaps, no pod logs). Server-side apply needs create for
+ * what does not exist yet, and patch.
+ */
 function operatorRules(): Rule[] {
   return [
-    { apiGroups: [GROUP], resources: [WORKSPACE.plural, RUN.plural], verbs: [...READ, ...WRITE] },
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: READ },
+    { apiGroups: [GROUP], resources: [RUN.plural], verbs: [...READ, "patch"] },
     { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/status`, `${RUN.plural}/status`], verbs: ["get", "update", "patch"] },
+    // Owner references that block their owner's deletion (run pods, a workspace's objects).
     { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/finalizers`, `${RUN.plural}/finalizers`], verbs: ["update"] },
     { apiGroups: [""], resources: ["pods"], verbs: [...READ, "create", "delete"] },
-    { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
-    { apiGroups: [""], resources: ["configmaps", "secrets", "serviceaccounts", "persistentvolumeclaims"], verbs: [...READ, ...WRITE] },
-    { apiGroups: [""], resources: ["events"], verbs: ["create", "patch", "update"] },
-    { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch", "update"] },
-    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: [...READ, ...WRITE] },
-    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles", "rolebindings"], verbs: [...READ, ...WRITE] },
-    // Whether a privileged run's creator may run it in its workspace as it is when the run starts.
-    { apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] },
+    // Only to grant it, per console run, to the run's creator (RBAC lets no one grant what they do not hold).
+    { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"] },
+    // State versions and pointers, plans, outputs; pruned versions are deleted.
+    { apiGroups: [""], resources: ["secrets"], verbs: [...READ, "create", "update", "patch", "delete"] },
+    { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["get", "create", "patch"] },
+    { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "create"] },
+    { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+    // State locks, workspace claims, leader election.
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles"], verbs: ["get", "create", "patch"] },
+    { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["get", "create", "patch", "delete"] },
   ];
+}
+
+/** What the operator needs beyond namespaces: whether a privileged run's creator may run it in its workspace as it is when the run starts. */
+function operatorClusterRules(): Rule[] {
+  return [{ apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }];
 }
 
 /** Reading ktf's objects, run logs and events: the viewer role. */
@@ -114,10 +128,11 @@ function viewerRules(): Rule[] {
 function userRules(): Rule[] {
   return [
     ...viewerRules(),
-    { apiGroups: [GROUP], resources: [RUN.plural], verbs: ["create", "patch", "update"] },
+    // patch sets spec.cancel; admission keeps the rest of a run as it is.
+    { apiGroups: [GROUP], resources: [RUN.plural], verbs: ["create", "patch"] },
     { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
     UPLOAD_RIGHT,
-    { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"] },
+    // pods/attach is granted per console run, to its creator (consoleAttachAccess).
   ];
 }
 
@@ -180,6 +195,29 @@ function operatorDeployment(o: InstallOptions): KubeObject {
   };
 }
 
+const OPERATOR_CLUSTER_ROLE = `${OPERATOR_NAME}-cluster`;
+
+function binding(kind: "RoleBinding" | "ClusterRoleBinding", role: string, o: InstallOptions, namespace?: string): KubeObject {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind,
+    metadata: { name: role, ...(namespace ? { namespace } : {}), labels: labels("rbac") },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
+    subjects: [{ kind: "ServiceAccount", name: OPERATOR_NAME, namespace: o.namespace }],
+  };
+}
+
+/**
+ * The operator's rights: cluster-wide when it watches every namespace; with
+ * --watch-namespaces, only in those (and in its own, for leader election and events).
+ */
+function operatorBindings(o: InstallOptions): KubeObject[] {
+  const cluster = binding("ClusterRoleBinding", OPERATOR_CLUSTER_ROLE, o);
+  if (!o.watchNamespaces.length) return [binding("ClusterRoleBinding", OPERATOR_NAME, o), cluster];
+  const namespaces = [...new Set([o.namespace, ...o.watchNamespaces])];
+  return [...namespaces.map((ns) => binding("RoleBinding", OPERATOR_NAME, o, ns)), cluster];
+}
+
 /** Everything `ktf install` applies, in the order it applies them. */
 export function installManifests(options: Partial<InstallOptions> = {}): KubeObject[] {
   const o = { ...defaultInstallOptions, ...options };
@@ -194,13 +232,8 @@ export function installManifests(options: Partial<InstallOptions> = {}): KubeObj
     ...crds,
     { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: OPERATOR_NAME, namespace: o.namespace, labels: labels("operator") } },
     clusterRole(OPERATOR_NAME, operatorRules()),
-    {
-      apiVersion: "rbac.authorization.k8s.io/v1",
-      kind: "ClusterRoleBinding",
-      metadata: { name: OPERATOR_NAME, labels: labels("rbac") },
-      roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: OPERATOR_NAME },
-      subjects: [{ kind: "ServiceAccount", name: OPERATOR_NAME, namespace: o.namespace }],
-    },
+    clusterRole(OPERATOR_CLUSTER_ROLE, operatorClusterRules()),
+    ...operatorBindings(o),
     clusterRole(USER_ROLES.viewer, viewerRules()),
     clusterRole(USER_ROLES.user, userRules()),
     clusterRole(USER_ROLES.admin, adminRules()),

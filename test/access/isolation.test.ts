@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { kubectl } from "../harness/cluster.js";
 import { mintUser } from "../harness/users.js";
-import { workspaceFixture } from "../harness/workspace.js";
+import { runNameIn, workspaceFixture } from "../harness/workspace.js";
 
 /** The JWT's claims, printed by the engine's own provisioner: never the token itself. */
 const CONFIG = `
@@ -102,6 +102,24 @@ describe("isolation", () => {
 
     const err = await kubectl(["-n", w.ns, "patch", "workspace", "main", "--type=merge", "-p", JSON.stringify({ spec: { identity: { tokens: [{ audience: "https://kubernetes.default.svc", path: "k8s" }] } } })]).catch((e: Error) => e.message);
     expect(err).toMatch(/spec.identity.tokens\[0\].audience: Invalid value: "string": expected a cloud's audience \(sts.amazonaws.com, ...\), not the Kubernetes API server's/);
+  });
+
+  it("lets a user cancel a run, and change nothing that ties it to its workspace or holds its lock", async () => {
+    const plan = await w.ktf(["plan"], { kubeconfig: erin });
+    expect(plan.code).toBe(0);
+    const run = runNameIn(plan);
+    const patch = (body: object) => kubectl(["-n", w.ns, "patch", "run", run, "--type=merge", "-p", JSON.stringify(body)], { kubeconfig: erin }).then(() => "patched", (e: Error) => e.message);
+    expect(await patch({ metadata: { finalizers: ["example.com/mine"] } })).toMatch(/metadata.finalizers of a run cannot change/);
+    expect(await patch({ metadata: { ownerReferences: null } })).toMatch(/metadata.ownerReferences of a run cannot change/);
+    expect(await patch({ metadata: { labels: { "ktf.dev/workspace": "other" } } })).toMatch(/metadata.labels\[ktf.dev\/workspace\] of a run cannot change/);
+    expect(await patch({ spec: { cancel: true } })).toBe("patched");
+    const replaced = await kubectl(["-n", w.ns, "replace", "-f", "-"], { kubeconfig: erin, input: JSON.stringify(await w.client.get(RESOURCES.Run, w.ns, run)) }).catch((e: Error) => e.message);
+    expect(replaced).toMatch(/User "erin" cannot update resource "runs"/);
+  });
+
+  it("lets a user attach to no pod of the namespace (console runs grant it to their creator alone)", async () => {
+    const canI = async (...args: string[]) => (await kubectl(["auth", "can-i", "-n", w.ns, ...args], { kubeconfig: erin }).catch((e: Error) => e.message)).includes("yes");
+    expect(await canI("create", "pods", "--subresource=attach")).toBe(false);
   });
 
   it("lets no workspace reference a Secret in another namespace", async () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kubectl } from "../harness/cluster.js";
 import { ktfInTerminal } from "../harness/terminal.js";
 import { workspaceFixture } from "../harness/workspace.js";
 
@@ -25,5 +26,13 @@ describe("ktf console", () => {
     const run = (await w.runs())[0];
     expect(run?.spec.interactive).toBe(true);
     expect(run?.status?.phase).toBe("Succeeded");
+    // The right to attach was the creator's alone, to this run's pod alone.
+    const name = run?.metadata.name ?? "";
+    const creator = run?.status?.createdBy?.username ?? "";
+    const canI = async (as: string, pod: string) => (await kubectl(["auth", "can-i", "-n", w.ns, "create", `pods/${pod}`, "--subresource=attach", `--as=${as}`]).catch((e: Error) => e.message)).includes("yes");
+    expect(creator).not.toBe("");
+    expect(await canI(creator, name)).toBe(true);
+    expect(await canI(creator, "some-other-pod")).toBe(false);
+    expect(await canI("someone-else", name)).toBe(false);
   });
 });

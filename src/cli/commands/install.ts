@@ -1,5 +1,5 @@
 import { connectToCluster } from "../../kube/connect.js";
-import { installManifests, defaultInstallOptions } from "../../install/manifests.js";
+import { installManifests, defaultInstallOptions, OPERATOR_NAME } from "../../install/manifests.js";
 import { toYaml } from "../../install/render.js";
 import { runCreatorMutation } from "../../install/admission.js";
 import { UsageError, isApiError } from "../../errors.js";
@@ -59,10 +59,21 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     return 0;
   }
   const { client } = connectToCluster({ kubeconfig: o.kubeconfig ?? t.env.KUBECONFIG, context: o.context, home: t.env.HOME });
+  const watched = objects.filter((x) => x.kind === "RoleBinding" && x.metadata.name === OPERATOR_NAME).map((x) => x.metadata.namespace ?? "");
+  const operatorNamespace = objects.find((x) => x.kind === "Namespace")?.metadata.name;
+  for (const ns of watched) {
+    if (ns !== operatorNamespace && !(await client.get(RESOURCES.Namespace, undefined, ns))) {
+      throw new UsageError(`--watch-namespaces: namespace ${ns} does not exist; create it first (the operator's rights are granted in each watched namespace)`);
+    }
+  }
   for (const object of objects) {
     await client.apply(object, { force: true });
     t.stdout.write(`${object.kind.toLowerCase()}/${object.metadata.name} applied\n`);
     if (object.kind === "CustomResourceDefinition") await waitEstablished(client, object);
+  }
+  // Watching some namespaces after watching all: the cluster-wide grant must go.
+  if (watched.length && (await client.delete(RESOURCES.ClusterRoleBinding, undefined, OPERATOR_NAME).then(() => true, () => false))) {
+    t.stdout.write(`clusterrolebinding/${OPERATOR_NAME} deleted (the operator watches only ${watched.filter((n) => n !== operatorNamespace).join(", ")})\n`);
   }
   if (await servesMutatingPolicies(client)) {
     for (const object of runCreatorMutation()) {

@@ -18,6 +18,7 @@ import { stateInputs } from "../run-state-inputs.js";
 import { chunkName } from "../../archive/chunks.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun } from "../builders/run-pod.js";
+import { consoleAttachAccess } from "../builders/console-access.js";
 import { labelValue, names } from "../../api/names.js";
 import { ownerReference, isOwnedBy } from "../../kube/owner.js";
 import { needsWorkspace, runQueue, uploading } from "../run-queue.js";
@@ -237,6 +238,7 @@ export class RunController {
       return {};
     }
     const pod = podForRun({ run, workspace: ws, planRun, image: this.o.runnerImage, serviceAccountName, ...inputs });
+    if (run.spec.interactive && creator) for (const object of consoleAttachAccess(run, creator.username)) await this.o.client.apply(object, { force: true });
     try {
       await this.o.client.create(pod);
       const by = creator ? ` for ${creator.username}` : "";

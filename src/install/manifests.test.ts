@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import type { KubeObject } from "../kube/client.js";
+import { installManifests, OPERATOR_NAME } from "./manifests.js";
+
+type Rule = { apiGroups: string[]; resources: string[]; verbs: string[] };
+const rulesOf = (objects: KubeObject[], name: string) => ((objects.find((o) => o.kind === "ClusterRole" && o.metadata.name === name) as { rules?: Rule[] } | undefined)?.rules ?? []);
+const bindings = (objects: KubeObject[]) => objects.filter((o) => o.kind.endsWith("RoleBinding")).map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);
+
+describe("the operator's RBAC", () => {
+  it("grants only verbs the controllers use: no deletecollection, no ConfigMaps, no logs", () => {
+    const rules = rulesOf(installManifests(), OPERATOR_NAME);
+    expect(rules.length).toBeGreaterThan(0);
+    expect(rules.flatMap((r) => r.verbs)).not.toContain("deletecollection");
+    expect(rules.flatMap((r) => r.resources)).not.toContain("configmaps");
+    expect(rules.flatMap((r) => r.resources)).not.toContain("pods/log");
+    expect(rules.filter((r) => r.apiGroups.includes("ktf.dev") && r.resources.includes("workspaces")).flatMap((r) => r.verbs)).toEqual(["get", "list", "watch"]);
+  });
+
+  it("is bound cluster-wide when the operator watches every namespace", () => {
+    expect(bindings(installManifests())).toEqual(["ClusterRoleBinding//ktf-operator", "ClusterRoleBinding//ktf-operator-cluster"]);
+  });
+
+  it("is bound in the watched namespaces (and the operator's own) with --watch-namespaces; only SubjectAccessReviews cluster-wide", () => {
+    const objects = installManifests({ watchNamespaces: ["team-a", "team-b"] });
+    expect(bindings(objects)).toEqual([
+      "RoleBinding/ktf-system/ktf-operator",
+      "RoleBinding/team-a/ktf-operator",
+      "RoleBinding/team-b/ktf-operator",
+      "ClusterRoleBinding//ktf-operator-cluster",
+    ]);
+    expect(rulesOf(objects, "ktf-operator-cluster")).toEqual([{ apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }]);
+  });
+});
+
+describe("the user role", () => {
+  it("may not update runs (only patch their cancel) nor attach to every pod", () => {
+    const rules = rulesOf(installManifests(), "ktf-user");
+    const onRuns = rules.filter((r) => r.resources.includes("runs")).flatMap((r) => r.verbs);
+    expect(onRuns).toContain("patch");
+    expect(onRuns).not.toContain("update");
+    expect(rules.flatMap((r) => r.resources)).not.toContain("pods/attach");
+  });
+});
