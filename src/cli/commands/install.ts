@@ -58,7 +58,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     t.stdout.write(toYaml([...objects, ...runCreatorMutation()]));
     return 0;
   }
-  const { client } = connectToCluster({ kubeconfig: o.kubeconfig ?? t.env.KUBECONFIG, context: o.context, home: t.env.HOME });
+  const { client } = connectToCluster({ kubeconfig: o.kubeconfig, context: o.context, env: t.env });
   for (const object of objects) {
     await client.apply(object, { force: true });
     t.stdout.write(`${object.kind.toLowerCase()}/${object.metadata.name} applied\n`);
