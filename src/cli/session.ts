@@ -25,6 +25,7 @@ export async function connect(t: Terminal, options: KtfOptions, dir: string): Pr
     kubeconfig: options.kubeconfig,
     context: options.context ?? settings.context,
     namespace: options.namespace ?? settings.namespace,
+    impersonate: { user: options.as, groups: options.asGroup },
     env: t.env,
   });
   return { client: cluster.client, namespace: cluster.namespace, server: cluster.server };

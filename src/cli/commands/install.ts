@@ -58,7 +58,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     t.stdout.write(toYaml([...objects, ...runCreatorMutation()]));
     return 0;
   }
-  const { client } = connectToCluster({ kubeconfig: o.kubeconfig, context: o.context, env: t.env });
+  const { client } = connectToCluster({ kubeconfig: o.kubeconfig, context: o.context, impersonate: { user: o.as, groups: o.asGroup }, env: t.env });
   for (const object of objects) {
     await client.apply(object, { force: true });
     t.stdout.write(`${object.kind.toLowerCase()}/${object.metadata.name} applied\n`);
