@@ -9,6 +9,7 @@ describe("splitEngineArgs", () => {
     [["--context", "kind", "--kubeconfig=/k", "--detach"], { context: "kind", kubeconfig: "/k", detach: true }, []],
     [["-chdir=infra", "list"], { chdir: "infra" }, ["list"]],
     [["--", "-n", "x"], {}, ["-n", "x"]],
+    [["--as", "jane", "--as-group=dev", "-var", "x=1", "--as-group", "ops"], { as: "jane", asGroup: ["dev", "ops"] }, ["-var", "x=1"]],
   ])("%j", (words, options, engineArgs) => {
     expect(splitEngineArgs(words)).toEqual({ options, engineArgs });
   });
@@ -24,6 +25,7 @@ describe("hoistLeadingOptions", () => {
     [["--kubeconfig=/k", "--context", "c", "runs", "list"], ["runs", "list", "--kubeconfig=/k", "--context", "c"]],
     [["-chdir=infra", "plan", "--", "-target=a"], ["plan", "-chdir=infra", "--", "-target=a"]],
     [["plan", "-n", "team"], ["plan", "-n", "team"]],
+    [["--as", "jane", "--as-group=dev", "plan"], ["plan", "--as", "jane", "--as-group=dev"]],
     [["--version"], ["--version"]],
     [["workspace", "new", "a", "-n", "x"], ["workspace", "new", "a", "-n", "x"]],
   ])("%j", (argv, words) => {

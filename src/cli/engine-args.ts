@@ -5,6 +5,9 @@ export interface KtfOptions {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  /** kubectl's --as and --as-group (repeatable): whom to impersonate. */
+  as?: string;
+  asGroup?: string[];
   workspace?: string;
   chdir?: string;
   detach?: boolean;
@@ -19,7 +22,12 @@ const WITH_VALUE: Record<string, keyof KtfOptions> = {
   "--workspace": "workspace",
   "--chdir": "chdir",
   "-chdir": "chdir",
+  "--as": "as",
+  "--as-group": "asGroup",
 };
+
+/** Options that may be given more than once; their values collect in a list. */
+const REPEATABLE = new Set<keyof KtfOptions>(["asGroup"]);
 
 /**
  * Splits the words after an engine command into ktf's options and the engine's arguments,
@@ -48,7 +56,8 @@ export function splitEngineArgs(words: readonly string[]): { options: KtfOptions
     }
     const value = eq > 0 ? word.slice(eq + 1) : words[++i];
     if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`);
-    (options as Record<string, string>)[key] = value;
+    if (REPEATABLE.has(key)) (options as Record<string, string[]>)[key] = [...((options as Record<string, string[]>)[key] ?? []), value];
+    else (options as Record<string, string>)[key] = value;
   }
   return { options, engineArgs };
 }

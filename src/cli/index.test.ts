@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { main } from "./index.js";
@@ -44,5 +47,27 @@ describe("the CLI's usage errors", () => {
     expect(r.stdout).toContain("--backup=s3://b/p?region=eu-west-1");
     expect(r.stdout).toContain("--backup=gs://g/q");
     expect(r.stdout).toMatch(/secretRef:\s+name: creds/);
+  });
+
+  it.each([
+    [["workspace", "list"]],
+    [["plan", "-var", "x=1"]],
+  ])("ktf %j hands --as-group to the connection, which wants --as with it", async (args) => {
+    const dir = await mkdtemp(join(tmpdir(), "ktf-cli-"));
+    try {
+      const kubeconfig = join(dir, "config");
+      await writeFile(kubeconfig, JSON.stringify({ "current-context": "c", clusters: [{ name: "k", cluster: { server: "https://127.0.0.1:1" } }], contexts: [{ name: "c", context: { cluster: "k" } }] }));
+      const r = await ktf([...args, "--kubeconfig", kubeconfig, "--as-group", "dev"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain("impersonation sets groups, a uid or extra fields but no user: set the user to act as (kubeconfig as, or --as)");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("fails on a --kubeconfig that does not exist, although KUBECONFIG lists others", async () => {
+    const r = await ktf(["workspace", "list", "--kubeconfig", "/nonexistent/config"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("kubeconfig /nonexistent/config does not exist");
   });
 });

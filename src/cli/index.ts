@@ -30,16 +30,22 @@ const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
   test: "Run the configuration's tests",
 };
 
-/** Options every cluster command takes, as kubectl spells them. */
-function withClusterOptions(cmd: Command): Command {
-  return cmd
-    .option("--kubeconfig <path>", "path to the kubeconfig file")
-    .option("--context <name>", "the kubeconfig context to use")
-    .option("-n, --namespace <namespace>", "the namespace of the workspace");
-}
-
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** Options every cluster command takes, as kubectl spells them. */
+function withClusterOptions(cmd: Command): Command {
+  return withImpersonation(
+    cmd
+      .option("--kubeconfig <path>", "path to the kubeconfig file")
+      .option("--context <name>", "the kubeconfig context to use")
+      .option("-n, --namespace <namespace>", "the namespace of the workspace"),
+  );
+}
+
+function withImpersonation(cmd: Command): Command {
+  return cmd.option("--as <user>", "the user to impersonate").option("--as-group <group>", "a group to impersonate (repeatable)", collect);
 }
 
 function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
@@ -93,11 +99,13 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     (name: string, o: KtfOptions) => run(() => runsCancel(t, name, o))(),
   );
 
-  program
-    .command("install")
-    .description("Install or upgrade ktf in the cluster: CRDs, operator, RBAC and user roles")
-    .option("--kubeconfig <path>", "path to the kubeconfig file")
-    .option("--context <name>", "the kubeconfig context to use")
+  withImpersonation(
+    program
+      .command("install")
+      .description("Install or upgrade ktf in the cluster: CRDs, operator, RBAC and user roles")
+      .option("--kubeconfig <path>", "path to the kubeconfig file")
+      .option("--context <name>", "the kubeconfig context to use"),
+  )
     .option("--dry-run", "print the manifests instead of applying them")
     .option("--image <image>", "the operator and run image")
     .option("--replicas <n>", "operator replicas (one leads, the others stand by)")

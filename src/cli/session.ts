@@ -22,10 +22,11 @@ export interface Session {
 export async function connect(t: Terminal, options: KtfOptions, dir: string): Promise<Session> {
   const settings = await settingsFor(t, dir);
   const cluster = connectToCluster({
-    kubeconfig: options.kubeconfig ?? t.env.KUBECONFIG,
+    kubeconfig: options.kubeconfig,
     context: options.context ?? settings.context,
     namespace: options.namespace ?? settings.namespace,
-    home: t.env.HOME,
+    impersonate: { user: options.as, groups: options.asGroup },
+    env: t.env,
   });
   return { client: cluster.client, namespace: cluster.namespace, server: cluster.server };
 }

@@ -2,7 +2,8 @@ import http from "node:http";
 import https from "node:https";
 import { WebSocket } from "ws";
 import { FIELD_MANAGER } from "../api/group.js";
-import { ApiError, ConnectionError } from "../errors.js";
+import { ApiError, ConnectionError, isApiError } from "../errors.js";
+import { apiServerAgent } from "./agent.js";
 import type {
   DeleteOptions,
   KubeClient,
@@ -16,6 +17,7 @@ import type {
   WriteOptions,
 } from "./client.js";
 import { resourceFor, type ResourceType } from "./resources.js";
+import { impersonationHeaders } from "./impersonation.js";
 import { JsonLineSplitter } from "./json-lines.js";
 import type { ClusterCredentials } from "./kubeconfig.js";
 
@@ -72,41 +74,39 @@ function connectionError(server: string, err: NodeJS.ErrnoException): Connection
 
 /**
  * KubeClient over node's https, authenticated as the kubeconfig says (client certificates,
- * tokens, exec plugins, the in-cluster ServiceAccount), with one keep-alive connection pool.
+ * tokens, exec plugins, impersonation, the in-cluster ServiceAccount), with one keep-alive
+ * connection pool, through the cluster's proxy if it has one.
  */
 export class HttpKubeClient implements KubeClient {
   private readonly server: URL;
   private readonly agent: http.Agent;
+  private readonly impersonation: Record<string, string | string[]>;
 
   constructor(
     private readonly credentials: ClusterCredentials,
     readonly defaultNamespace: string,
   ) {
     this.server = new URL(credentials.server);
-    this.agent =
-      this.server.protocol === "https:"
-        ? new https.Agent({
-            keepAlive: true,
-            ca: credentials.ca,
-            cert: credentials.cert,
-            key: credentials.key,
-            rejectUnauthorized: !credentials.insecure,
-            servername: credentials.servername,
-          })
-        : new http.Agent({ keepAlive: true });
+    this.agent = apiServerAgent(this.server, credentials);
+    this.impersonation = impersonationHeaders(credentials.impersonate);
   }
 
   get serverUrl(): string {
     return this.server.origin;
   }
 
-  /** Request options with fresh credentials (tokens rotate) on the shared agent. */
+  /** Headers and client certificate, fresh per request: tokens and exec certificates rotate. */
+  private async identity(headers: Record<string, string>): Promise<{ headers: http.OutgoingHttpHeaders; cert?: Buffer; key?: Buffer }> {
+    const [authorization, { cert, key }] = await Promise.all([this.credentials.authorization(), this.credentials.tlsIdentity()]);
+    return { headers: { ...headers, ...this.impersonation, ...(authorization ? { Authorization: authorization } : {}) }, cert, key };
+  }
+
+  /** Request options with fresh credentials on the shared agent. */
   private async options(method: string, path: string, headers: Record<string, string>): Promise<https.RequestOptions> {
-    const authorization = await this.credentials.authorization();
     const isHttps = this.server.protocol === "https:";
     return {
       method,
-      headers: { ...headers, ...(authorization ? { Authorization: authorization } : {}) },
+      ...(await this.identity(headers)),
       agent: this.agent,
       protocol: this.server.protocol,
       hostname: this.server.hostname.replace(/^\[|\]$/g, ""),
@@ -115,8 +115,18 @@ export class HttpKubeClient implements KubeClient {
     };
   }
 
-  /** One request; resolves with the response once its headers arrive. */
+  /**
+   * One request; resolves with the response once its headers arrive. A 401 can mean that an
+   * exec plugin's credential was revoked or expired early: then it is retried once, fresh.
+   */
   private async open(method: string, path: string, body: string | undefined, headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number): Promise<http.IncomingMessage> {
+    const res = await this.send(method, path, body, headers, signal, timeoutMs);
+    if (res.statusCode !== 401 || !this.credentials.invalidate()) return res;
+    res.resume();
+    return this.send(method, path, body, headers, signal, timeoutMs);
+  }
+
+  private async send(method: string, path: string, body: string | undefined, headers: Record<string, string>, signal?: AbortSignal, timeoutMs?: number): Promise<http.IncomingMessage> {
     const opts = await this.options(method, path, { Accept: "application/json", ...headers, ...(body !== undefined ? { "Content-Length": String(Buffer.byteLength(body)) } : {}) });
     const transport = this.server.protocol === "https:" ? https : http;
     return new Promise((resolve, reject) => {
@@ -271,17 +281,19 @@ export class HttpKubeClient implements KubeClient {
   }
 
   async websocket(path: string, protocols: string[]): Promise<WebSocket> {
-    const authorization = await this.credentials.authorization();
+    try {
+      return await this.openWebsocket(path, protocols);
+    } catch (err) {
+      // As for requests: a rejected exec credential gets one fresh try.
+      if (!isApiError(err, 401) || !this.credentials.invalidate()) throw err;
+      return this.openWebsocket(path, protocols);
+    }
+  }
+
+  /** The upgrade goes through the shared agent, so it gets the same TLS settings and proxy. */
+  private async openWebsocket(path: string, protocols: string[]): Promise<WebSocket> {
     const url = `${this.server.protocol === "https:" ? "wss" : "ws"}://${this.server.host}${this.server.pathname.replace(/\/$/, "")}${path}`;
-    const socket = new WebSocket(url, protocols, {
-      headers: authorization ? { Authorization: authorization } : {},
-      ca: this.credentials.ca,
-      cert: this.credentials.cert,
-      key: this.credentials.key,
-      rejectUnauthorized: !this.credentials.insecure,
-      // Passed on to tls.connect (the ws types do not list it).
-      ...({ servername: this.credentials.servername } as object),
-    });
+    const socket = new WebSocket(url, protocols, { agent: this.agent, ...(await this.identity({})) });
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
       socket.once("unexpected-response", (_req, res) => {

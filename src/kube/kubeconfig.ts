@@ -1,22 +1,14 @@
-import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
-import { promisify } from "node:util";
 import { parse } from "yaml";
 import { z } from "zod";
 import { formatIssues } from "../api/validate.js";
 import { UsageError } from "../errors.js";
-
-const run = promisify(execFile);
+import { execConfig, execCredentials, type ExecClusterInfo } from "./exec-credentials.js";
+import type { Impersonation } from "./impersonation.js";
+import { proxyFor } from "./proxy.js";
 
 const orEmpty = <T>(v: T[] | null | undefined): T[] => v ?? [];
-
-const execConfig = z.object({
-  command: z.string(),
-  args: z.array(z.string()).nullish(),
-  env: z.array(z.object({ name: z.string(), value: z.string() })).nullish(),
-  apiVersion: z.string().nullish(),
-});
 
 const clusterSchema = z.object({
   server: z.string(),
@@ -24,22 +16,29 @@ const clusterSchema = z.object({
   "certificate-authority-data": z.string().nullish(),
   "insecure-skip-tls-verify": z.boolean().nullish(),
   "tls-server-name": z.string().nullish(),
+  "proxy-url": z.string().nullish(),
+  extensions: z.array(z.object({ name: z.string(), extension: z.unknown() })).nullish(),
 });
 
-const userSchema = z
-  .object({
-    "client-certificate": z.string().nullish(),
-    "client-certificate-data": z.string().nullish(),
-    "client-key": z.string().nullish(),
-    "client-key-data": z.string().nullish(),
-    token: z.string().nullish(),
-    tokenFile: z.string().nullish(),
-    username: z.string().nullish(),
-    password: z.string().nullish(),
-    exec: execConfig.nullish(),
-  })
-  .nullish()
-  .transform((u) => u ?? {});
+const userFields = z.object({
+  "client-certificate": z.string().nullish(),
+  "client-certificate-data": z.string().nullish(),
+  "client-key": z.string().nullish(),
+  "client-key-data": z.string().nullish(),
+  token: z.string().nullish(),
+  tokenFile: z.string().nullish(),
+  username: z.string().nullish(),
+  password: z.string().nullish(),
+  exec: execConfig.nullish(),
+  as: z.string().nullish(),
+  "as-uid": z.string().nullish(),
+  "as-groups": z.array(z.string()).nullish(),
+  "as-user-extra": z.record(z.string(), z.array(z.string())).nullish(),
+  // Left untyped: whatever its shape, its presence must stop the load (see userAuth).
+  "auth-provider": z.unknown().optional(),
+});
+type User = z.infer<typeof userFields>;
+const userSchema = userFields.nullish().transform((u): User => u ?? {});
 
 const contextSchema = z.object({ cluster: z.string(), user: z.string().nullish(), namespace: z.string().nullish() });
 
@@ -57,13 +56,21 @@ export interface ClusterCredentials {
   contextName: string;
   namespace?: string;
   ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
   insecure?: boolean;
   servername?: string;
+  /** The HTTP proxy to tunnel through (proxy-url, else HTTPS_PROXY unless NO_PROXY exempts the server). */
+  proxy?: URL;
+  impersonate?: Impersonation;
   /** The Authorization header; called per request because tokens rotate and expire. */
   authorization: () => Promise<string | undefined>;
+  /** The TLS client certificate and key; a promise because an exec plugin may supply them. */
+  tlsIdentity: () => Promise<{ cert?: Buffer; key?: Buffer }>;
+  /** Forgets cached credentials after a 401; true when that can help, i.e. a retry may succeed. */
+  invalidate: () => boolean;
 }
+
+type UserAuth = Pick<ClusterCredentials, "authorization" | "tlsIdentity" | "invalidate">;
+type Cluster = KubeconfigFile["clusters"][number]["cluster"];
 
 function readRelative(base: string, path: string): Buffer {
   return readFileSync(isAbsolute(path) ? path : join(base, path));
@@ -93,40 +100,74 @@ function merge(files: { base: string; config: KubeconfigFile }[]) {
   };
 }
 
-/** An exec credential plugin (EKS, GKE, OIDC helpers): its token, cached until it expires. */
-function execAuth(exec: z.infer<typeof execConfig>): () => Promise<string | undefined> {
-  let cached: { token: string; expires: number } | undefined;
-  return async () => {
-    if (cached && cached.expires > Date.now() + 10_000) return `Bearer ${cached.token}`;
-    const env = { ...process.env, ...Object.fromEntries((exec.env ?? []).map((e) => [e.name, e.value])) };
-    const { stdout } = await run(exec.command, exec.args ?? [], { env });
-    const status = (JSON.parse(stdout) as { status?: { token?: string; expirationTimestamp?: string } }).status;
-    if (!status?.token) return undefined;
-    cached = { token: status.token, expires: status.expirationTimestamp ? Date.parse(status.expirationTimestamp) : Date.now() + 60_000 };
-    return `Bearer ${status.token}`;
+const fixed = (authorization: string | undefined, identity: { cert?: Buffer; key?: Buffer }): UserAuth => ({
+  authorization: () => Promise.resolve(authorization),
+  tlsIdentity: () => Promise.resolve(identity),
+  invalidate: () => false,
+});
+
+/** How the user authenticates, in kubectl's order: token, token file, exec plugin, basic auth; a client certificate goes with any. */
+function userAuth(name: string, base: string, user: User, execCluster: ExecClusterInfo, env: NodeJS.ProcessEnv): UserAuth {
+  const provider = user["auth-provider"];
+  if (provider != null) {
+    const which = (provider as { name?: unknown }).name;
+    throw new UsageError(
+      `user ${name} authenticates with the auth-provider ${typeof which === "string" ? which : "(unnamed)"}, which ktf does not support: ` +
+        "switch the user to an exec credential plugin, e.g. kubelogin for OIDC and Azure, gke-gcloud-auth-plugin for GKE",
+    );
+  }
+  const identity = { cert: pem(base, user["client-certificate-data"], user["client-certificate"]), key: pem(base, user["client-key-data"], user["client-key"]) };
+  if (user.token) return fixed(`Bearer ${user.token}`, identity);
+  if (user.tokenFile) {
+    const path = isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile);
+    // Re-read per request: projected tokens rotate on disk.
+    return { ...fixed(undefined, identity), authorization: () => Promise.resolve(`Bearer ${readFileSync(path, "utf8").trim()}`) };
+  }
+  if (user.exec) {
+    const exec = execCredentials(user.exec, execCluster, env);
+    const tlsIdentity = async () => {
+      const fromPlugin = await exec.tlsIdentity();
+      return fromPlugin.cert ? fromPlugin : identity;
+    };
+    return { ...exec, tlsIdentity };
+  }
+  if (user.username) return fixed(`Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`, identity);
+  return fixed(undefined, identity);
+}
+
+function impersonation(user: User): Impersonation | undefined {
+  const i = { user: user.as ?? undefined, uid: user["as-uid"] ?? undefined, groups: user["as-groups"] ?? undefined, extra: user["as-user-extra"] ?? undefined };
+  return Object.values(i).some((v) => v !== undefined) ? i : undefined;
+}
+
+/** What a plugin with provideClusterInfo gets in KUBERNETES_EXEC_INFO. */
+function execClusterInfo(c: Cluster, ca: Buffer | undefined): ExecClusterInfo {
+  return {
+    server: c.server,
+    ...(c["tls-server-name"] ? { "tls-server-name": c["tls-server-name"] } : {}),
+    ...(c["insecure-skip-tls-verify"] ? { "insecure-skip-tls-verify": true } : {}),
+    ...(ca ? { "certificate-authority-data": ca.toString("base64") } : {}),
+    ...(c["proxy-url"] ? { "proxy-url": c["proxy-url"] } : {}),
+    config: c.extensions?.find((e) => e.name === "client.authentication.k8s.io/exec")?.extension,
   };
 }
 
-function userAuth(base: string, user: KubeconfigFile["users"][number]["user"]): () => Promise<string | undefined> {
-  if (user.token) return () => Promise.resolve(`Bearer ${user.token}`);
-  if (user.tokenFile) {
-    const path = isAbsolute(user.tokenFile) ? user.tokenFile : join(base, user.tokenFile);
-    return () => Promise.resolve(`Bearer ${readFileSync(path, "utf8").trim()}`);
-  }
-  if (user.exec) return execAuth(user.exec);
-  if (user.username) return () => Promise.resolve(`Basic ${Buffer.from(`${user.username}:${user.password ?? ""}`).toString("base64")}`);
-  return () => Promise.resolve(undefined);
+function readKubeconfig(path: string): { base: string; config: KubeconfigFile } {
+  const parsed = kubeconfigSchema.safeParse(parse(readFileSync(path, "utf8")) ?? {});
+  if (!parsed.success) throw new UsageError(`kubeconfig ${path} is not valid: ${formatIssues(parsed.error.issues).join("; ")}`);
+  return { base: dirname(path), config: parsed.data };
 }
 
-/** Credentials from kubeconfig files (a ":"-separated list, as $KUBECONFIG), for one context. */
-export function fromKubeconfigFiles(paths: readonly string[], contextName?: string): ClusterCredentials {
-  const files = paths.map((path) => {
-    if (!existsSync(path)) throw new UsageError(`kubeconfig ${path} does not exist`);
-    const parsed = kubeconfigSchema.safeParse(parse(readFileSync(path, "utf8")) ?? {});
-    if (!parsed.success) throw new UsageError(`kubeconfig ${path} is not valid: ${formatIssues(parsed.error.issues).join("; ")}`);
-    return { base: dirname(path), config: parsed.data };
-  });
-  const m = merge(files);
+/**
+ * Credentials from kubeconfig files (the list of $KUBECONFIG), for one context. As kubectl
+ * does, files of the list that do not exist are skipped; it is an error only when none does.
+ */
+export function fromKubeconfigFiles(paths: readonly string[], contextName?: string, env: NodeJS.ProcessEnv = process.env): ClusterCredentials {
+  const present = paths.filter((p) => existsSync(p));
+  if (!present.length) {
+    throw new UsageError(paths.length === 1 ? `kubeconfig ${paths[0]} does not exist` : `none of the kubeconfig files exists: ${paths.join(", ")}`);
+  }
+  const m = merge(present.map(readKubeconfig));
   const name = contextName ?? m.current;
   if (!name) throw new UsageError(`the kubeconfig has no current context: pass --context (it has: ${[...m.contexts.keys()].join(", ") || "none"})`);
   const context = m.contexts.get(name);
@@ -135,18 +176,18 @@ export function fromKubeconfigFiles(paths: readonly string[], contextName?: stri
   if (!cluster) throw new UsageError(`context ${name} names cluster ${context.context.cluster}, which the kubeconfig does not define`);
   const user = context.context.user ? m.users.get(context.context.user) : undefined;
   const c = cluster.cluster;
-  const u = user?.user ?? {};
-  const userBase = user?.base ?? cluster.base;
+  const u: User = user?.user ?? {};
+  const ca = pem(cluster.base, c["certificate-authority-data"], c["certificate-authority"]);
   return {
     server: c.server,
     contextName: name,
     namespace: context.context.namespace ?? undefined,
-    ca: pem(cluster.base, c["certificate-authority-data"], c["certificate-authority"]),
-    cert: pem(userBase, u["client-certificate-data"], u["client-certificate"]),
-    key: pem(userBase, u["client-key-data"], u["client-key"]),
+    ca,
     insecure: c["insecure-skip-tls-verify"] ?? false,
     servername: c["tls-server-name"] ?? undefined,
-    authorization: userAuth(userBase, u),
+    proxy: proxyFor(new URL(c.server), c["proxy-url"], env),
+    impersonate: impersonation(u),
+    ...userAuth(user?.name ?? "(none)", user?.base ?? cluster.base, u, execClusterInfo(c, ca), env),
   };
 }
 
@@ -164,5 +205,7 @@ export function inClusterCredentials(env: NodeJS.ProcessEnv = process.env): Clus
     namespace,
     ca: readFileSync(`${SERVICE_ACCOUNT}/ca.crt`),
     authorization: () => Promise.resolve(`Bearer ${readFileSync(`${SERVICE_ACCOUNT}/token`, "utf8").trim()}`),
+    tlsIdentity: () => Promise.resolve({}),
+    invalidate: () => false,
   };
 }

@@ -104,7 +104,7 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const c = parseOperatorArgs(args, env);
   const log = createLogger({ name: "operator" });
   const { values } = parseArgs({ args, options: { kubeconfig: { type: "string" }, context: { type: "string" } }, strict: false });
-  const { client } = connectToCluster({ kubeconfig: (values.kubeconfig as string | undefined) ?? env.KUBECONFIG, context: values.context as string | undefined });
+  const { client } = connectToCluster({ kubeconfig: values.kubeconfig as string | undefined, context: values.context as string | undefined, env });
   const metrics = new OperatorMetrics({ processMetrics: true });
   const events = new EventRecorder(client, log, c.identity);
   const now = () => new Date();

@@ -58,7 +58,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     t.stdout.write(toYaml([...objects, ...runCreatorMutation()]));
     return 0;
   }
-  const { client } = connectToCluster({ kubeconfig: o.kubeconfig ?? t.env.KUBECONFIG, context: o.context, home: t.env.HOME });
+  const { client } = connectToCluster({ kubeconfig: o.kubeconfig, context: o.context, impersonate: { user: o.as, groups: o.asGroup }, env: t.env });
   const watched = objects.filter((x) => x.kind === "RoleBinding" && x.metadata.name === OPERATOR_NAME).map((x) => x.metadata.namespace ?? "");
   const operatorNamespace = objects.find((x) => x.kind === "Namespace")?.metadata.name;
   for (const ns of watched) {
