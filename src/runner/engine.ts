@@ -4,6 +4,7 @@ import type { Readable, Writable } from "node:stream";
 import { promisify } from "node:util";
 import { KtfError } from "../errors.js";
 import type { Sealer, Stream } from "../seal/sealed-log.js";
+import { FramedOutput, type OutputStream } from "../run-log/frames.js";
 
 const run = promisify(execFile);
 
@@ -18,15 +19,14 @@ export interface EngineProcess {
 const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
 /**
- * Starts the engine with the runner's own stdio, so that its output reaches the pod log
- * byte for byte and unbuffered (and a terminal, for `console`); with a sealer, its two
- * streams are sealed into the runner's stdout instead (src/seal/).
+ * Starts the engine. Its two streams reach the pod log apart (src/run-log/frames.ts), or
+ * sealed (src/seal/); `console` has the runner's terminal itself.
  */
 export function startEngine(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdin: boolean; sealer?: Sealer }): EngineProcess {
   const { sealer } = options;
-  const output = sealer ? "pipe" : "inherit";
+  const output = options.stdin && !sealer ? "inherit" : "pipe";
   const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: [options.stdin ? "inherit" : "ignore", output, output] });
-  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : Promise.resolve();
+  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : output === "pipe" ? frameOutput(child, process.stdout) : Promise.resolve();
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("exit", (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 1)));
@@ -53,16 +53,34 @@ export async function engineVersion(binary: string, env: NodeJS.ProcessEnv, sign
   return (JSON.parse(out) as { terraform_version: string }).terraform_version;
 }
 
-/** Runs the engine with its output (stdout and stderr interleaved) captured. */
-export function engineResult(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<{ code: number; output: string }> {
+/** Runs the engine with its output captured, both streams in the order they came. */
+export function engineResult(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<{ code: number; output: [OutputStream, Buffer][] }> {
   return new Promise((resolve, reject) => {
     const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"], ...(options.signal ? { signal: options.signal } : {}) });
-    let output = "";
-    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const output: [OutputStream, Buffer][] = [];
+    child.stdout.on("data", (d: Buffer) => output.push(["stdout", d]));
+    child.stderr.on("data", (d: Buffer) => output.push(["stderr", d]));
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("close", (code) => resolve({ code: code ?? 1, output }));
   });
+}
+
+/** Writes captured or live output into the pod log, each stream kept apart. */
+export function writeFramed(out: Writable, chunks: Iterable<[OutputStream, Buffer | string]>): void {
+  const framed = new FramedOutput((line) => out.write(`${line}\n`));
+  for (const [stream, chunk] of chunks) framed.push(stream, chunk);
+  framed.end();
+}
+
+/** Frames both of the child's streams, as they come, into `out`; resolves once both ended. */
+async function frameOutput(child: ChildProcess, out: Writable): Promise<void> {
+  const framed = new FramedOutput((line) => out.write(`${line}\n`));
+  const pump = async (source: Readable | null, stream: OutputStream) => {
+    if (!source) return;
+    for await (const chunk of source) framed.push(stream, chunk as Buffer);
+  };
+  await Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
+  framed.end();
 }
 
 /** Seals both of the child's streams, as they come, into `out`; resolves once both ended and the end mark is written. */

@@ -13,7 +13,7 @@ import type { LockInfo } from "../state/state-lock.js";
 import type { Logger } from "../log.js";
 import { pollUntil } from "../sleep.js";
 import { ENV, MOUNTS, STATE_PORT, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
-import { engineOutput, engineResult, engineVersion, startEngine, type EngineProcess } from "./engine.js";
+import { engineOutput, engineResult, engineVersion, startEngine, writeFramed, type EngineProcess } from "./engine.js";
 import { BACKEND_FILE, HCL_VARIABLES_FILE, backendOverride, hclVariables } from "./generated-files.js";
 import { summarizePlan } from "./plan-summary.js";
 
@@ -55,7 +55,7 @@ export async function runRunner(o: RunnerOptions): Promise<number> {
   } catch (err) {
     const message = stop.signal.aborted ? "the run was stopped before the engine ran" : errorMessage(err);
     o.log.error({ err: message }, "Run failed before the engine finished");
-    process.stderr.write(`ktf: ${message}\n`);
+    writeFramed(process.stdout, [["stderr", `ktf: ${message}\n`]]);
     result = { exitCode: stop.signal.aborted ? 143 : 1, error: message.slice(0, 1000) };
   } finally {
     signals.off("SIGTERM", onStop);
@@ -114,7 +114,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
     const initArgs = job.command === "validate" ? ["init", "-input=false", "-backend=false"] : ["init", "-input=false"];
     const init = await engineResult(binary, initArgs, { cwd, env, signal: stopped });
     if (init.code !== 0) {
-      process.stdout.write(init.output);
+      writeFramed(process.stdout, init.output);
       return { exitCode: init.code, error: `init failed with exit code ${init.code}` };
     }
   }
@@ -222,7 +222,7 @@ async function explainLock(url: string): Promise<void> {
   if (res?.status !== 200) return;
   const holder = (await res.json()) as LockInfo;
   const what = [holder.Operation?.replace(/^OperationType/, "").toLowerCase(), holder.Who && `by ${holder.Who}`, holder.Created && `since ${holder.Created}`].filter(Boolean).join(" ");
-  process.stderr.write(`ktf: the state's lock is held by ID ${holder.ID}${what ? ` (${what})` : ""}; force-unlock takes that ID\n`);
+  writeFramed(process.stdout, [["stderr", `ktf: the state's lock is held by ID ${holder.ID}${what ? ` (${what})` : ""}; force-unlock takes that ID\n`]]);
 }
 
 function stateUrl(o: RunnerOptions): string {

@@ -1,5 +1,6 @@
 import { IntegrityError } from "../../errors.js";
 import { Unsealer, isSealedLine } from "../../seal/sealed-log.js";
+import { parseFrame, type OutputStream } from "../../run-log/frames.js";
 import { colorsFor, note, stripAnsi, type Terminal } from "./terminal.js";
 
 /** The runner's own log lines are JSON from the "runner" component; the engine's are text. */
@@ -14,8 +15,9 @@ function runnerMessage(line: string): { level: string; msg: string; err?: string
 }
 
 /**
- * A run's log as the user sees it: the engine's output goes to stdout as the engine wrote
- * it (colours kept only for a terminal); the runner's notes go to stderr, dimmed. Output
+ * A run's log as the user sees it: the engine's stdout to stdout and its stderr to stderr,
+ * as the engine wrote them (colours kept only for a terminal); the runner's notes go to
+ * stderr, dimmed. Output
  * sealed to this CLI's key is opened, stdout to stdout and stderr to stderr; without the
  * key it is not shown, and a line that does not authenticate stops the output.
  */
@@ -40,7 +42,13 @@ export class RunLogRenderer {
       note(this.t, `ktf: ${own.msg}${own.err ? `: ${own.err}` : ""}`);
       return;
     }
-    this.t.stdout.write(`${colorsFor(this.t, "stdout") ? line : stripAnsi(line)}\n`);
+    const framed = parseFrame(line);
+    if (framed) return this.write(framed.stream, framed.text);
+    this.write("stdout", `${line}\n`);
+  }
+
+  private write(out: OutputStream, text: string): void {
+    this.t[out].write(colorsFor(this.t, out) ? text : stripAnsi(text));
   }
 
   private sealed(line: string): void {
@@ -53,9 +61,7 @@ export class RunLogRenderer {
     try {
       const opened = this.unsealer.open(line);
       if (opened.kind !== "data") return;
-      const out = opened.stream === "o" ? "stdout" : "stderr";
-      const text = opened.bytes.toString("utf8");
-      this.t[out].write(colorsFor(this.t, out) ? text : stripAnsi(text));
+      this.write(opened.stream === "o" ? "stdout" : "stderr", opened.bytes.toString("utf8"));
     } catch (err) {
       if (!(err instanceof IntegrityError)) throw err;
       this.broken = true;
