@@ -118,6 +118,13 @@ export const workspaceSpecSchema = z.object({
     .array(z.enum(ENGINE_COMMANDS))
     .default([...DEFAULT_PRIVILEGED_COMMANDS])
     .describe("Commands that need the extra permission on this workspace (RBAC verb = the command)."),
+  runHistory: z
+    .number()
+    .int()
+    .min(1)
+    .max(10000)
+    .default(100)
+    .describe("How many finished runs to keep (the newest, and the last of each command); older ones are deleted with their pods and plans."),
   stateHistory: z
     .object({
       versions: z.number().int().min(1).max(1000).default(20).describe("How many state versions to keep (the current one always stays)."),

@@ -87,7 +87,8 @@ function clusterRole(name: string, rules: Rule[], extraLabels: Record<string, st
 function operatorRules(): Rule[] {
   return [
     { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: READ },
-    { apiGroups: [GROUP], resources: [RUN.plural], verbs: [...READ, "patch"] },
+    // Finished runs past a workspace's runHistory are deleted.
+    { apiGroups: [GROUP], resources: [RUN.plural], verbs: [...READ, "patch", "delete"] },
     { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/status`, `${RUN.plural}/status`], verbs: ["get", "update", "patch"] },
     // Owner references that block their owner's deletion (run pods, a workspace's objects).
     { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/finalizers`, `${RUN.plural}/finalizers`], verbs: ["update"] },

@@ -51,3 +51,14 @@ export function runQueue(runs: readonly Run[]): RunQueue {
   const active = started ?? pending[0];
   return { active, waiting: pending.filter((r) => r !== active) };
 }
+
+/**
+ * The finished runs past the newest `keep` (by creation), which go: runs would otherwise
+ * pile up for ever. Kept whatever their age: the last run of each command (the workspace's
+ * status names them) and plan runs an unfinished apply still applies.
+ */
+export function runsToPrune(runs: readonly Run[], keep: number, protectedNames: ReadonlySet<string>): Run[] {
+  const applying = new Set(runs.filter((r) => !isFinished(r) && r.spec.planRun).map((r) => r.spec.planRun));
+  const finished = runs.filter(isFinished).sort((a, b) => -createdBefore(a, b));
+  return finished.slice(keep).filter((r) => !protectedNames.has(r.metadata.name ?? "") && !applying.has(r.metadata.name));
+}

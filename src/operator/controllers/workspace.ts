@@ -9,12 +9,12 @@ import { names } from "../../api/names.js";
 import { StateStore } from "../../state/state-store.js";
 import { deleteStoredState, listStateVersions } from "../../state/state-history.js";
 import { versionsToPrune, type StateVersion } from "../../state/state-versions.js";
-import { errorMessage } from "../../errors.js";
+import { errorMessage, isApiError } from "../../errors.js";
 import type { Backups } from "../../backup/backups.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { backUpVersions, restoreFromBackup } from "../state-backup.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
-import { isFinished, runQueue } from "../run-queue.js";
+import { isFinished, runQueue, runsToPrune } from "../run-queue.js";
 import { identityRefusal } from "../run-identity.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
@@ -83,11 +83,18 @@ export class WorkspaceController {
     const copied = backup ? await backUpVersions(backup, ws, current, versions) : undefined;
 
     const { active, waiting } = runQueue(runs);
+    const lastRuns = lastRunOfEachCommand(runs);
+    const prune = runsToPrune(runs, ws.spec.runHistory, new Set(Object.values(lastRuns)));
+    for (const run of prune) await this.o.client.delete(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { uid: run.metadata.uid }).catch((err: unknown) => {
+      // Deleted meanwhile, or replaced by a new run of the same name: nothing to do.
+      if (!isApiError(err, 404) && !isApiError(err, 409)) throw err;
+    });
+    if (prune.length) this.o.log.info({ namespace: ws.metadata.namespace, name: ws.metadata.name, deleted: prune.length }, "Deleted old finished runs");
     await this.writeStatus(ws, (s) => {
       s.serviceAccountName = serviceAccountName;
       setOptional(s, "activeRun", active?.metadata.name);
       s.queue = waiting.map((r) => r.metadata.name ?? "");
-      s.lastRuns = lastRunOfEachCommand(runs);
+      s.lastRuns = lastRuns;
       if (state) {
         s.outputs = visibleOutputs(outputs);
         s.outputsSecret = names.outputsSecret(key.name);
