@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOURCES } from "../../src/kube/resources.js";
-import { kubectl } from "../harness/cluster.js";
+import { kubectl, waitFor } from "../harness/cluster.js";
 import { mintUser } from "../harness/users.js";
 import { runNameIn, workspaceFixture } from "../harness/workspace.js";
 
@@ -97,6 +97,10 @@ describe("isolation", () => {
     expect(await w.client.get(RESOURCES.RoleBinding, w.ns, "ktf-run-as-deployer")).toBeUndefined();
 
     await kubectl(["-n", w.ns, "label", "serviceaccount", "deployer", "ktf.dev/runner-account=true"]);
+    await waitFor(async () => {
+      const now = await w.client.get(RESOURCES.Workspace, w.ns, "as-deployer");
+      return (now?.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+    }, 30_000, "the workspace to be Ready once its ServiceAccount opted in");
     const allowed = await w.ktf(["apply", "-auto-approve", "-w", "as-deployer"]);
     expect(allowed.code, allowed.stderr).toBe(0);
 

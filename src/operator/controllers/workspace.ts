@@ -39,6 +39,8 @@ interface StateFile {
   resources?: { mode?: string; instances?: unknown[] }[];
 }
 
+const IDENTITY_RECHECK_MS = 5000;
+
 /**
  * Keeps what a workspace's runs need (ServiceAccount, RBAC for the state, the cache
  * claim) and reports the workspace as it is: its queue and active run, the last run of
@@ -112,7 +114,8 @@ export class WorkspaceController {
       s.conditions = setCondition(s.conditions, { type: CONDITION.Ready, ...ready, observedGeneration: ws.metadata.generation }, this.o.now());
     });
     // Versions age out even when nothing is written.
-    const later = [restore?.requeueAfter, copied?.requeueAfter, ws.spec.stateHistory.maxAgeDays ? 3_600_000 : undefined].filter((x) => x !== undefined);
+    // A ServiceAccount gets its opt-in label without the workspace changing: look again soon.
+    const later = [restore?.requeueAfter, copied?.requeueAfter, ws.spec.stateHistory.maxAgeDays ? 3_600_000 : undefined, refusal ? IDENTITY_RECHECK_MS : undefined].filter((x) => x !== undefined);
     return later.length ? { requeueAfter: Math.min(...later) } : {};
   }
 
