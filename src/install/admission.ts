@@ -13,6 +13,14 @@ const annotation = (key: string, of: "object" | "oldObject" = "object") =>
   `(has(${of}.metadata.annotations) && '${key}' in ${of}.metadata.annotations ? ${of}.metadata.annotations['${key}'] : '')`;
 const groups = "(has(request.userInfo.groups) ? request.userInfo.groups : []).join(',')";
 
+/** A ValidatingAdmissionPolicy that fails closed, and its binding that denies what it refuses. */
+function validatingPolicy(name: string, spec: Record<string, unknown>, binding: Record<string, unknown> = {}): KubeObject[] {
+  return [
+    { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicy", metadata: { name }, spec: { failurePolicy: "Fail", ...spec } },
+    { apiVersion: "admissionregistration.k8s.io/v1", kind: "ValidatingAdmissionPolicyBinding", metadata: { name }, spec: { policyName: name, validationActions: ["Deny"], ...binding } },
+  ];
+}
+
 /**
  * Fills in who creates a run from the admission request itself, when the client did not
  * say. Needs the MutatingAdmissionPolicy API (beta in Kubernetes 1.34); without it the
@@ -53,45 +61,31 @@ export function runCreatorMutation(): KubeObject[] {
  * someone else is rejected), and it never changes afterwards.
  */
 function runCreatorValidation(): KubeObject[] {
-  return [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: "ktf-run-creator" },
-      spec: {
-        failurePolicy: "Fail",
-        matchConstraints: { resourceRules: runRules(["CREATE", "UPDATE"]) },
-        variables: [
-          { name: "claimed", expression: annotation(CREATED_BY) },
-          { name: "claimedGroups", expression: annotation(CREATED_BY_GROUPS) },
-        ],
-        validations: [
-          {
-            expression: `request.operation != 'CREATE' || variables.claimed == request.userInfo.username`,
-            messageExpression: `'metadata.annotations[${CREATED_BY}] must be the user creating the run (' + request.userInfo.username + '), not "' + variables.claimed + '"'`,
-            reason: "Forbidden",
-          },
-          {
-            // Required with the user: the operator checks the creator's rights again, groups and all.
-            expression: `request.operation != 'CREATE' || variables.claimedGroups == ${groups}`,
-            messageExpression: `'metadata.annotations[${CREATED_BY_GROUPS}] must be the groups of the user creating the run (' + ${groups} + ')'`,
-            reason: "Forbidden",
-          },
-          {
-            expression: `request.operation != 'UPDATE' || (variables.claimed == ${annotation(CREATED_BY, "oldObject")} && variables.claimedGroups == ${annotation(CREATED_BY_GROUPS, "oldObject")})`,
-            message: `metadata.annotations[${CREATED_BY}] and [${CREATED_BY_GROUPS}] cannot change`,
-            reason: "Forbidden",
-          },
-        ],
+  return validatingPolicy("ktf-run-creator", {
+    matchConstraints: { resourceRules: runRules(["CREATE", "UPDATE"]) },
+    variables: [
+      { name: "claimed", expression: annotation(CREATED_BY) },
+      { name: "claimedGroups", expression: annotation(CREATED_BY_GROUPS) },
+    ],
+    validations: [
+      {
+        expression: `request.operation != 'CREATE' || variables.claimed == request.userInfo.username`,
+        messageExpression: `'metadata.annotations[${CREATED_BY}] must be the user creating the run (' + request.userInfo.username + '), not "' + variables.claimed + '"'`,
+        reason: "Forbidden",
       },
-    },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: "ktf-run-creator" },
-      spec: { policyName: "ktf-run-creator", validationActions: ["Deny"] },
-    },
-  ];
+      {
+        // Required with the user: the operator checks the creator's rights again, groups and all.
+        expression: `request.operation != 'CREATE' || variables.claimedGroups == ${groups}`,
+        messageExpression: `'metadata.annotations[${CREATED_BY_GROUPS}] must be the groups of the user creating the run (' + ${groups} + ')'`,
+        reason: "Forbidden",
+      },
+      {
+        expression: `request.operation != 'UPDATE' || (variables.claimed == ${annotation(CREATED_BY, "oldObject")} && variables.claimedGroups == ${annotation(CREATED_BY_GROUPS, "oldObject")})`,
+        message: `metadata.annotations[${CREATED_BY}] and [${CREATED_BY_GROUPS}] cannot change`,
+        reason: "Forbidden",
+      },
+    ],
+  });
 }
 
 /**
@@ -101,47 +95,30 @@ function runCreatorValidation(): KubeObject[] {
  */
 function privilegedCommandsValidation(): KubeObject[] {
   const writes = JSON.stringify([...STATE_WRITES]).replace(/"/g, "'");
-  return [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: "ktf-run-privileged-commands" },
-      spec: {
-        failurePolicy: "Fail",
-        paramKind: { apiVersion: `${GROUP}/${VERSION}`, kind: WORKSPACE.kind },
-        matchConstraints: { resourceRules: runRules(["CREATE"]) },
-        variables: [
-          { name: "positional", expression: "object.spec.args.filter(a, !a.startsWith('-'))" },
-          {
-            name: "privileged",
-            expression:
-              "params.metadata.name == object.spec.workspace && has(params.spec.privilegedCommands) && object.spec.command in params.spec.privilegedCommands" +
-              ` && (object.spec.command != 'state' || (size(variables.positional) > 0 && variables.positional[0] in ${writes}))`,
-          },
-        ],
-        validations: [
-          {
-            expression: `!variables.privileged || authorizer.group('${GROUP}').resource('${WORKSPACE.plural}').namespace(object.metadata.namespace).name(object.spec.workspace).check(object.spec.command).allowed()`,
-            messageExpression:
-              `'user ' + request.userInfo.username + ' may not run ' + object.spec.command + ' in workspace ' + object.spec.workspace + ` +
-              `': it needs the RBAC verb "' + object.spec.command + '" on ${WORKSPACE.plural}.${GROUP} "' + object.spec.workspace + '" in namespace ' + object.metadata.namespace`,
-            reason: "Forbidden",
-          },
-        ],
+  return validatingPolicy("ktf-run-privileged-commands", {
+    paramKind: { apiVersion: `${GROUP}/${VERSION}`, kind: WORKSPACE.kind },
+    matchConstraints: { resourceRules: runRules(["CREATE"]) },
+    variables: [
+      { name: "positional", expression: "object.spec.args.filter(a, !a.startsWith('-'))" },
+      {
+        name: "privileged",
+        expression:
+          "params.metadata.name == object.spec.workspace && has(params.spec.privilegedCommands) && object.spec.command in params.spec.privilegedCommands" +
+          ` && (object.spec.command != 'state' || (size(variables.positional) > 0 && variables.positional[0] in ${writes}))`,
       },
-    },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: "ktf-run-privileged-commands" },
-      spec: {
-        policyName: "ktf-run-privileged-commands",
-        validationActions: ["Deny"],
-        // Every Workspace in the run's namespace; none at all means no privileged list applies.
-        paramRef: { selector: {}, parameterNotFoundAction: "Allow" },
+    ],
+    validations: [
+      {
+        expression: `!variables.privileged || authorizer.group('${GROUP}').resource('${WORKSPACE.plural}').namespace(object.metadata.namespace).name(object.spec.workspace).check(object.spec.command).allowed()`,
+        messageExpression:
+          `'user ' + request.userInfo.username + ' may not run ' + object.spec.command + ' in workspace ' + object.spec.workspace + ` +
+          `': it needs the RBAC verb "' + object.spec.command + '" on ${WORKSPACE.plural}.${GROUP} "' + object.spec.workspace + '" in namespace ' + object.metadata.namespace`,
+        reason: "Forbidden",
       },
-    },
-  ];
+    ],
+  },
+  // Every Workspace in the run's namespace; none at all means no privileged list applies.
+  { paramRef: { selector: {}, parameterNotFoundAction: "Allow" } });
 }
 
 /** The RBAC marker of ktf's uploaders (ktf-user, ktf-admin): `create` on runs/archive. */
@@ -158,41 +135,27 @@ function archiveUploadValidation(): KubeObject[] {
   const may = (g: string, resource: string, sub: string, verb: string) =>
     `authorizer.group('${g}').resource('${resource}')${sub ? `.subresource('${sub}')` : ""}.namespace(request.namespace).check('${verb}').allowed()`;
   const rule = (expression: string, message: string) => ({ expression, message: `a ktf user may create only configuration archive chunks: ${message}`, reason: "Forbidden" });
-  return [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: "ktf-archive-upload" },
-      spec: {
-        failurePolicy: "Fail",
-        matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["secrets"] }] },
-        matchConditions: [
-          { name: "ktf-uploader", expression: may(GROUP, RUN.plural, "archive", "create") },
-          { name: "no-other-secret-rights", expression: `!${may("", "secrets", "", "update")}` },
-        ],
-        validations: [
-          rule(`has(object.type) && object.type == '${CHUNK_SECRET_TYPE}'`, `type must be ${CHUNK_SECRET_TYPE}`),
-          rule(
-            `has(object.metadata.labels) && '${LABELS.component}' in object.metadata.labels && object.metadata.labels['${LABELS.component}'] == '${ARCHIVE_COMPONENT}'`,
-            `metadata.labels[${LABELS.component}] must be ${ARCHIVE_COMPONENT}`,
-          ),
-          rule(
-            `has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) == 1 && object.metadata.ownerReferences[0].kind == '${RUN.kind}' && object.metadata.ownerReferences[0].apiVersion.startsWith('${GROUP}/')`,
-            `metadata.ownerReferences must be exactly one ${RUN.kind} (${GROUP})`,
-          ),
-          rule(`has(object.data) && size(object.data) == 1 && '${CHUNK_KEY}' in object.data && !has(object.stringData)`, `data must hold the one key ${CHUNK_KEY}`),
-          rule(`has(object.immutable) && object.immutable`, "immutable must be true"),
-          rule(`!has(object.metadata.annotations) || size(object.metadata.annotations) == 0`, "metadata.annotations must be empty"),
-        ],
-      },
-    },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: "ktf-archive-upload" },
-      spec: { policyName: "ktf-archive-upload", validationActions: ["Deny"] },
-    },
-  ];
+  return validatingPolicy("ktf-archive-upload", {
+    matchConstraints: { resourceRules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["secrets"] }] },
+    matchConditions: [
+      { name: "ktf-uploader", expression: may(GROUP, RUN.plural, "archive", "create") },
+      { name: "no-other-secret-rights", expression: `!${may("", "secrets", "", "update")}` },
+    ],
+    validations: [
+      rule(`has(object.type) && object.type == '${CHUNK_SECRET_TYPE}'`, `type must be ${CHUNK_SECRET_TYPE}`),
+      rule(
+        `has(object.metadata.labels) && '${LABELS.component}' in object.metadata.labels && object.metadata.labels['${LABELS.component}'] == '${ARCHIVE_COMPONENT}'`,
+        `metadata.labels[${LABELS.component}] must be ${ARCHIVE_COMPONENT}`,
+      ),
+      rule(
+        `has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) == 1 && object.metadata.ownerReferences[0].kind == '${RUN.kind}' && object.metadata.ownerReferences[0].apiVersion.startsWith('${GROUP}/')`,
+        `metadata.ownerReferences must be exactly one ${RUN.kind} (${GROUP})`,
+      ),
+      rule(`has(object.data) && size(object.data) == 1 && '${CHUNK_KEY}' in object.data && !has(object.stringData)`, `data must hold the one key ${CHUNK_KEY}`),
+      rule(`has(object.immutable) && object.immutable`, "immutable must be true"),
+      rule(`!has(object.metadata.annotations) || size(object.metadata.annotations) == 0`, "metadata.annotations must be empty"),
+    ],
+  });
 }
 
 /**
@@ -205,31 +168,17 @@ function runMetadataValidation(): KubeObject[] {
   const same = (field: string) =>
     `(has(object.metadata.${field}) ? object.metadata.${field} : []) == (has(oldObject.metadata.${field}) ? oldObject.metadata.${field} : [])`;
   const label = (of: "object" | "oldObject") => `(has(${of}.metadata.labels) && '${LABELS.workspace}' in ${of}.metadata.labels ? ${of}.metadata.labels['${LABELS.workspace}'] : '')`;
-  return [
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicy",
-      metadata: { name: "ktf-run-metadata" },
-      spec: {
-        failurePolicy: "Fail",
-        matchConstraints: { resourceRules: runRules(["UPDATE"]) },
-        matchConditions: [
-          { name: "not-the-operator", expression: `!authorizer.group('${GROUP}').resource('${RUN.plural}').subresource('finalizers').namespace(request.namespace).check('update').allowed()` },
-        ],
-        validations: [
-          { expression: same("ownerReferences"), message: "metadata.ownerReferences of a run cannot change (the operator sets them)", reason: "Forbidden" },
-          { expression: same("finalizers"), message: "metadata.finalizers of a run cannot change (the operator removes its own once the state lock is released)", reason: "Forbidden" },
-          { expression: `${label("object")} == ${label("oldObject")}`, message: `metadata.labels[${LABELS.workspace}] of a run cannot change`, reason: "Forbidden" },
-        ],
-      },
-    },
-    {
-      apiVersion: "admissionregistration.k8s.io/v1",
-      kind: "ValidatingAdmissionPolicyBinding",
-      metadata: { name: "ktf-run-metadata" },
-      spec: { policyName: "ktf-run-metadata", validationActions: ["Deny"] },
-    },
-  ];
+  return validatingPolicy("ktf-run-metadata", {
+    matchConstraints: { resourceRules: runRules(["UPDATE"]) },
+    matchConditions: [
+      { name: "not-the-operator", expression: `!authorizer.group('${GROUP}').resource('${RUN.plural}').subresource('finalizers').namespace(request.namespace).check('update').allowed()` },
+    ],
+    validations: [
+      { expression: same("ownerReferences"), message: "metadata.ownerReferences of a run cannot change (the operator sets them)", reason: "Forbidden" },
+      { expression: same("finalizers"), message: "metadata.finalizers of a run cannot change (the operator removes its own once the state lock is released)", reason: "Forbidden" },
+      { expression: `${label("object")} == ${label("oldObject")}`, message: `metadata.labels[${LABELS.workspace}] of a run cannot change`, reason: "Forbidden" },
+    ],
+  });
 }
 
 /** The validating policies: GA since Kubernetes 1.30, installed everywhere. */
