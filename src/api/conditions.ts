@@ -15,6 +15,8 @@ export const REASON = {
   InvalidSpec: "InvalidSpec",
   WaitingForRun: "WaitingForRun",
   WaitingForArchive: "WaitingForArchive",
+  /** The upload is complete: the run takes its place in the queue (see runQueue). */
+  ArchiveUploaded: "ArchiveUploaded",
   WorkspaceNotFound: "WorkspaceNotFound",
   PlanNotFound: "PlanNotFound",
   Started: "Started",

@@ -190,7 +190,8 @@ function waitForPod(client: KubeClient, t: Terminal, ns: string, name: string, s
   const describe = (run: Run) => {
     const queued = run.status?.conditions?.find((c) => c.type === "Queued" && c.status === "True");
     // A run that starts at once needs no comment; one that waits says for what.
-    if (queued && queued.message !== said && (queued.reason !== "WaitingForArchive" || Date.now() - since > SILENT_WAIT_MS)) {
+    const silent = queued?.reason === "ArchiveUploaded" || (queued?.reason === "WaitingForArchive" && Date.now() - since <= SILENT_WAIT_MS);
+    if (queued && queued.message !== said && !silent) {
       clearTimeout(timer);
       note(t, `ktf: run ${name}: ${queued.message}`);
       said = queued.message;

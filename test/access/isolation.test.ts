@@ -87,7 +87,7 @@ describe("isolation", () => {
   it("runs as a named ServiceAccount only when it opted in, and never with a token for the API server", async () => {
     await kubectl(["-n", w.ns, "create", "serviceaccount", "deployer"]);
     await kubectl(["-n", w.ns, "create", "rolebinding", "deployer-edit", "--clusterrole=edit", `--serviceaccount=${w.ns}:deployer`]);
-    await w.client.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Workspace", metadata: { name: "as-deployer", namespace: w.ns }, spec: { serviceAccountName: "deployer" } });
+    await w.client.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Workspace", metadata: { name: "as-deployer", namespace: w.ns }, spec: { serviceAccountName: "deployer", identity: { tokens: [{ audience: "sts.amazonaws.com", path: "aws" }] } } });
     const refused = await w.ktf(["apply", "-auto-approve", "-w", "as-deployer"]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/IdentityRefused|ServiceAccount deployer has not opted in to running ktf runs: label it ktf.dev\/runner-account=true/);

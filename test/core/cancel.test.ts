@@ -26,7 +26,7 @@ describe("cancel", () => {
     expect(cancel.code).toBe(0);
     const result = await apply;
     expect(result.code).not.toBe(0);
-    expect(result.stdout).toMatch(/Interrupt received|Gracefully shutting down/);
+    expect(result.stdout + result.stderr).toMatch(/Interrupt received|Gracefully shutting down/);
     const after = runSchema.parse(await w.client.get(RESOURCES.Run, w.ns, run.metadata.name ?? ""));
     expect(after.status?.phase).toBe("Canceled");
     // The lock is free: a new state-changing run gets the state at once.

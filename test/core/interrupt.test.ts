@@ -66,7 +66,7 @@ describe("stopping ktf during a run", () => {
     });
     expect(signalled).toBe(true);
     expect(r.stderr).toContain("ktf: canceling run");
-    expect(r.stdout).toMatch(/Interrupt received|Gracefully shutting down/);
+    expect(r.stdout + r.stderr).toMatch(/Interrupt received|Gracefully shutting down/);
     expect(r.code).not.toBe(0);
     const run = runSchema.parse(await w.client.get(RESOURCES.Run, w.ns, runNameIn(r)));
     expect(run.status?.phase).toBe("Canceled");

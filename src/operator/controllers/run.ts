@@ -139,7 +139,7 @@ export class RunController {
     if (needsWorkspace(run)) {
       if (uploading(run)) {
         // Said first, so that every run's queue (this one's too) counts it from now on.
-        await this.setQueued(run, REASON.WaitingForRun, "the configuration is uploaded: taking its place in the queue");
+        await this.setQueued(run, REASON.ArchiveUploaded, "the configuration is uploaded: taking its place in the queue");
         return { requeueAfter: POLL_MS / 10 };
       }
       const siblings = await runsOfWorkspace(this.o.client, ws);
