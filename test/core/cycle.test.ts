@@ -77,7 +77,7 @@ describe("plan, apply, output, destroy through the cluster", () => {
     await writeFile(join(w.dir, "broken", "main.tf"), 'resource "terraform_data" "x" {\n  input = var.undeclared\n}\n');
     const bad = await w.ktf(["plan", "-chdir=broken"]);
     expect(bad.code).toBe(1);
-    expect(bad.stdout).toContain("Reference to undeclared input variable");
+    expect(bad.stderr).toContain("Reference to undeclared input variable");
     const run = (await w.runs()).find((r) => r.metadata.name === runNameIn(bad));
     expect(run?.status?.phase).toBe("Failed");
     expect(run?.status?.exitCode).toBe(1);
