@@ -68,6 +68,6 @@ export function isPrivileged(privileged: readonly string[], command: EngineComma
  * nothing of it.
  */
 export function sealsOutput(command: EngineCommand, args: readonly string[]): boolean {
-  if (command === "output" || command === "show") return true;
+  if (command === "output" || command === "show" || command === "console") return true;
   return command === "state" && ["pull", "show"].includes(subcommandOf(args) ?? "");
 }

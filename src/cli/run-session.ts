@@ -9,7 +9,7 @@ import { ApiError, ConnectionError, KtfError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import { followPodLog, waitForContainer } from "../kube/log-follower.js";
-import { attachTerminal } from "../kube/attach.js";
+import { attachInput } from "../kube/attach.js";
 import { isFinished } from "../operator/run-queue.js";
 import { fit, labelValue } from "../api/names.js";
 import { REASON } from "../api/conditions.js";
@@ -205,8 +205,9 @@ function waitForEnd(client: KubeClient, ns: string, name: string, signal: AbortS
 }
 
 /**
- * `ktf console`: once the run's container runs, the terminal is attached to it; when the
- * engine ends, so does the session, and the run's end is returned.
+ * `ktf console`: once the run's container runs, the terminal's keys go to it, and what the
+ * engine shows comes back from the pod's log, sealed to this CLI; when the engine ends,
+ * so does the session, and the run's end is returned.
  */
 export async function attachRun(client: KubeClient, t: Terminal, run: Run): Promise<Run> {
   const ns = run.metadata.namespace ?? "";
@@ -215,9 +216,17 @@ export async function attachRun(client: KubeClient, t: Terminal, run: Run): Prom
   const started = await waitForPod(client, t, ns, name, never);
   const pod = started.status?.podName;
   if (!pod) return waitForEnd(client, ns, name, never);
+  const target = { namespace: ns, pod, container: "runner" };
   // The container must be running before there is anything to attach to.
-  await waitForContainer(client, { namespace: ns, pod, container: "runner" }, never, (why) => startProblem(t, name, why));
-  await attachTerminal(client, { namespace: ns, pod, container: "runner" }, t);
+  if (await waitForContainer(client, target, never, (why) => startProblem(t, name, why))) {
+    const input = await attachInput(client, target, t.stdin);
+    try {
+      const renderer = new RunLogRenderer(t, name, await loadRunKey(t.env, ns, name));
+      await followPodLog(client, target, (line) => renderer.line(line), never);
+    } finally {
+      input.close();
+    }
+  }
   return waitForEnd(client, ns, name, never);
 }
 

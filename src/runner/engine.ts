@@ -18,15 +18,25 @@ export interface EngineProcess {
 
 const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
+/** A word for sh -c, whatever it holds. */
+const shellWord = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+
 /**
  * Starts the engine. Its two streams reach the pod log apart (src/run-log/frames.ts), or
- * sealed (src/seal/); `console` has the runner's terminal itself.
+ * sealed (src/seal/). With `terminal` (console) it gets a pseudo-terminal of its own, made
+ * by util-linux's script(1), fed from the runner's stdin: what it prints, the echo of what
+ * is typed included, is sealed like any output that shows the state's values, so neither
+ * the pod log nor anyone attached reads it.
  */
-export function startEngine(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; stdin: boolean; sealer?: Sealer }): EngineProcess {
+export function startEngine(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; terminal: boolean; sealer?: Sealer }): EngineProcess {
   const { sealer } = options;
-  const output = options.stdin && !sealer ? "inherit" : "pipe";
-  const child = spawn(binary, args, { cwd: options.cwd, env: options.env, stdio: [options.stdin ? "inherit" : "ignore", output, output] });
-  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : output === "pipe" ? frameOutput(child, process.stdout) : Promise.resolve();
+  // A pseudo-terminal with no terminal behind it has no size: give it one.
+  const [command, argv] = options.terminal
+    ? ["script", ["-qfec", `stty cols 200 rows 50 2>/dev/null; exec ${[binary, ...args].map(shellWord).join(" ")}`, "/dev/null"]]
+    : [binary, args];
+  const child = spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: [options.terminal ? "pipe" : "ignore", "pipe", "pipe"] });
+  if (options.terminal && child.stdin) process.stdin.pipe(child.stdin);
+  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : frameOutput(child, process.stdout);
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("exit", (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 1)));

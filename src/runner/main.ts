@@ -106,7 +106,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   stopped.throwIfAborted();
   const signals = o.signals ?? process;
   const sealer = sealerFor(job);
-  const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, stdin: job.command === "console", ...(sealer ? { sealer } : {}) }), signals);
+  const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, terminal: job.command === "console", ...(sealer ? { sealer } : {}) }), signals);
 
   if (!NO_INIT.has(job.command)) {
     // Like a local engine whose directory is already initialised, the command's output

@@ -12,12 +12,12 @@ describe("ktf console", () => {
     await w.cleanup();
   });
 
-  it("attaches the terminal to the engine's console in the run pod", async () => {
+  it("attaches the terminal to the engine's console in the run pod, its output sealed to this CLI", async () => {
     const session = ktfInTerminal(w.dir, ["console"]);
     try {
       // Keys typed before the console is up wait in the terminal until it reads them.
-      session.type("var.n * 2 + 2\r");
-      await session.shows(/42/);
+      session.type("var.n * 1000 + 4242\r");
+      await session.shows(/24242/);
       session.type("exit\r");
       expect(await session.exited).toBe(0);
     } finally {
@@ -34,5 +34,9 @@ describe("ktf console", () => {
     expect(await canI(creator, name)).toBe(true);
     expect(await canI(creator, "some-other-pod")).toBe(false);
     expect(await canI("someone-else", name)).toBe(false);
+    // What the console showed (it reads the state) is in the pod's log only sealed.
+    const raw = await kubectl(["-n", w.ns, "logs", name]);
+    expect(raw).toMatch(/^ktf:sealed:1:key:/m);
+    expect(raw).not.toContain("24242");
   });
 });

@@ -232,7 +232,8 @@ export function podForRun(input: RunPodInput): KubeObject {
           env: runEnv(ws, job),
           volumeMounts: mounts,
           ...(ws.spec.resources ? { resources: ws.spec.resources } : {}),
-          ...(run.spec.interactive ? { stdin: true, stdinOnce: true, tty: true } : {}),
+          // Input only: the runner gives the engine its own terminal and seals what it shows.
+          ...(run.spec.interactive ? { stdin: true, stdinOnce: true } : {}),
           terminationMessagePolicy: "File",
           securityContext: RESTRICTED_CONTAINER,
         },
