@@ -7,11 +7,13 @@ export const ENGINE_COMMANDS = [
   "init", "plan", "apply", "destroy", "refresh", "output", "show", "validate", "fmt",
   "import", "state", "force-unlock", "providers", "console", "taint", "untaint", "graph",
   "version", "test", "get", "metadata",
+  // ktf's own: a shell, or one command, in a run pod with the configuration and init done.
+  "sh",
 ] as const;
 export type EngineCommand = (typeof ENGINE_COMMANDS)[number];
 
 const LOCKING: ReadonlySet<EngineCommand> = new Set([
-  "plan", "apply", "destroy", "refresh", "import", "force-unlock", "console", "taint", "untaint", "test",
+  "plan", "apply", "destroy", "refresh", "import", "force-unlock", "console", "taint", "untaint", "test", "sh",
 ]);
 
 /**
@@ -35,7 +37,7 @@ export function changesState(command: EngineCommand, args: readonly string[]): b
 }
 
 /** Commands that write the workspace's state. */
-const WRITES_STATE: ReadonlySet<EngineCommand> = new Set(["apply", "destroy", "import", "refresh", "taint", "untaint"]);
+const WRITES_STATE: ReadonlySet<EngineCommand> = new Set(["apply", "destroy", "import", "refresh", "taint", "untaint", "sh"]);
 
 /**
  * What a run may do to its workspace's state through the state sidecar: `read` (and lock
@@ -52,12 +54,20 @@ export function stateAccess(command: EngineCommand, args: readonly string[]): St
 
 /**
  * Commands that need the extra per-workspace permission unless a workspace says otherwise:
- * those that write state, and `test`, which creates real infrastructure.
+ * those that write state, `test`, which creates real infrastructure, and `sh`, which can do
+ * anything the run can.
  */
-export const DEFAULT_PRIVILEGED_COMMANDS = ["apply", "destroy", "import", "refresh", "state", "force-unlock", "taint", "untaint", "test"] as const;
+export const DEFAULT_PRIVILEGED_COMMANDS = ["apply", "destroy", "import", "refresh", "state", "force-unlock", "taint", "untaint", "test", "sh"] as const;
+
+/**
+ * Commands privileged whatever a workspace lists: `sh` can do anything the run can, and
+ * workspaces made before it existed do not list it.
+ */
+export const ALWAYS_PRIVILEGED: ReadonlySet<EngineCommand> = new Set(["sh"]);
 
 /** Whether the run is privileged under the workspace's list; `state` counts only for writes. */
 export function isPrivileged(privileged: readonly string[], command: EngineCommand, args: readonly string[]): boolean {
+  if (ALWAYS_PRIVILEGED.has(command)) return true;
   if (!privileged.includes(command)) return false;
   return command === "state" ? changesState(command, args) : true;
 }
@@ -68,6 +78,11 @@ export function isPrivileged(privileged: readonly string[], command: EngineComma
  * nothing of it.
  */
 export function sealsOutput(command: EngineCommand, args: readonly string[]): boolean {
-  if (command === "output" || command === "show" || command === "console") return true;
+  if (command === "output" || command === "show" || command === "console" || command === "sh") return true;
   return command === "state" && ["pull", "show"].includes(subcommandOf(args) ?? "");
+}
+
+/** Whether a run attaches the user's terminal: `console`, and `sh` without a command. */
+export function isInteractive(command: EngineCommand, args: readonly string[]): boolean {
+  return command === "console" || (command === "sh" && args.length === 0);
 }

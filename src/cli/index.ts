@@ -24,6 +24,7 @@ const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
   "force-unlock": "Release a stuck lock on the workspace's state",
   providers: "Show the providers required by the configuration",
   console: "Interactive console for expressions (attaches a terminal)",
+  sh: "A shell in a run pod (or one command: ktf sh -- CMD ARGS), with the configuration, init done and the workspace's environment",
   taint: "Mark a resource instance as not fully functional",
   untaint: "Remove the tainted state from a resource instance",
   graph: "Generate a Graphviz graph of the steps in an operation",

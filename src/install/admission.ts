@@ -1,6 +1,6 @@
 import { ANNOTATIONS, GROUP, LABELS, RUN, VERSION, WORKSPACE } from "../api/group.js";
 import { ARCHIVE_COMPONENT, CHUNK_KEY, CHUNK_SECRET_TYPE } from "../archive/chunks.js";
-import { STATE_WRITES } from "../api/commands.js";
+import { ALWAYS_PRIVILEGED, STATE_WRITES } from "../api/commands.js";
 import type { KubeObject } from "../kube/client.js";
 
 const CREATED_BY = ANNOTATIONS.createdBy;
@@ -103,7 +103,7 @@ function privilegedCommandsValidation(): KubeObject[] {
       {
         name: "privileged",
         expression:
-          "params.metadata.name == object.spec.workspace && has(params.spec.privilegedCommands) && object.spec.command in params.spec.privilegedCommands" +
+          `params.metadata.name == object.spec.workspace && (object.spec.command in ${JSON.stringify([...ALWAYS_PRIVILEGED]).replace(/"/g, "'")} || (has(params.spec.privilegedCommands) && object.spec.command in params.spec.privilegedCommands))` +
           ` && (object.spec.command != 'state' || (size(variables.positional) > 0 && variables.positional[0] in ${writes}))`,
       },
     ],

@@ -7,7 +7,7 @@ import { parseOrThrow } from "../api/validate.js";
 import { errorMessage, KtfError } from "../errors.js";
 import { ERRORED_PATH, LOCK_PATH, PLAN_PATH, PLAN_SUMMARY_HEADER } from "../state/http-backend.js";
 import { stateDigest, stateHeader, withHeader } from "../state/state-file.js";
-import { sealsOutput } from "../api/commands.js";
+import { isInteractive, sealsOutput } from "../api/commands.js";
 import { Sealer } from "../seal/sealed-log.js";
 import type { LockInfo } from "../state/state-lock.js";
 import type { Logger } from "../log.js";
@@ -106,7 +106,8 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   stopped.throwIfAborted();
   const signals = o.signals ?? process;
   const sealer = sealerFor(job);
-  const run = async (args: string[]) => runInterruptible(startEngine(binary, args, { cwd, env, terminal: job.command === "console", ...(sealer ? { sealer } : {}) }), signals);
+  const run = async (command: string, args: string[]) =>
+    runInterruptible(startEngine(command, args, { cwd, env, terminal: isInteractive(job.command, job.args), ...(sealer ? { sealer } : {}) }), signals);
 
   if (!NO_INIT.has(job.command)) {
     // Like a local engine whose directory is already initialised, the command's output
@@ -126,7 +127,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   }
   const pushPath = job.push ? await preparePush(o, job.push, mounts) : undefined;
   stopped.throwIfAborted();
-  const exitCode = await run(commandLine(job, planPath, pushPath));
+  const exitCode = job.command === "sh" ? await run(job.args[0] ?? "bash", job.args.slice(1)) : await run(binary, commandLine(job, planPath, pushPath));
   // From here on only ktf's code runs in this container: what the configuration started is stopped.
   stopStrayProcesses();
   if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));

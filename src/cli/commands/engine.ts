@@ -10,7 +10,7 @@ import { checkPrivilege, creatorAnnotations } from "../access.js";
 import { announceRun, attachRun, createRun, exitCodeOf, followRun, type RunRequest } from "../run-session.js";
 import { formatLocalFiles, rewritesFiles } from "./fmt.js";
 import { stateVersions } from "./state-versions.js";
-import { sealsOutput, subcommandOf } from "../../api/commands.js";
+import { isInteractive, sealsOutput, subcommandOf } from "../../api/commands.js";
 import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
@@ -63,7 +63,7 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
     return formatLocalFiles(t, session, { ...base, configuration: await pack(dir, command) }, ws, dir, args);
   }
   const configuration = STATE_ONLY.has(command) ? await packIfPresent(dir) : await pack(dir, command);
-  const interactive = command === "console";
+  const interactive = isInteractive(command, args);
   const sealed = sealsOutput(command, args);
   const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive, sealed, env: t.env });
   if (interactive) return exitCodeOf(t, await attachRun(session.client, t, run));
