@@ -15,6 +15,9 @@ const oneSource = [
  * URLs and the historical "kubernetes"/"api". A run's token for one of them would be a
  * Kubernetes credential; the operator also refuses the audiences its own token carries.
  */
+/** The key of a CLI configuration Secret that holds the file, unless the workspace names another. */
+export const CLI_CONFIG_KEY = "config.tfrc";
+
 export const DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local", "kubernetes", "api"];
 
 export const variableSchema = z
@@ -111,6 +114,15 @@ export const workspaceSpecSchema = z.object({
     .default("")
     .describe("The directory inside the configuration where the engine runs."),
   image: z.string().optional().describe("The run image; the operator's default when unset."),
+  cliConfig: z
+    .object({
+      secretName: objectName,
+      key: z.string().min(1).max(253).default(CLI_CONFIG_KEY),
+    })
+    .optional()
+    .describe(
+      "A Secret of this namespace holding a terraform CLI configuration file (provider_installation mirrors, credentials for private registries and TFC, plugin_cache_dir), given to the engine as TF_CLI_CONFIG_FILE. Default: the installation's (ktf install --cli-config-secret), where this namespace has that Secret.",
+    ),
   resources: z.object({ requests: resourceList.optional(), limits: resourceList.optional() }).optional(),
   nodeSelector: z.record(z.string(), z.string()).optional(),
   tolerations: z.array(tolerationSchema).optional(),

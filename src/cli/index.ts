@@ -113,6 +113,7 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--operator-namespace <namespace>", "where the operator runs", "ktf-system")
     .option("--watch-namespaces <list>", "only serve these namespaces (comma-separated; default all)")
     .option("--start-timeout <seconds>", "fail runs whose pod cannot start (missing Secret, image) after this long", "120")
+    .option("--cli-config-secret <name>", "the Secret (key config.tfrc) with the engine's CLI configuration for workspaces that name none, in each workspace's namespace")
     .option("--backup <url>", "copy every state version to s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (repeatable; ?region=R&endpoint=http://HOST:PORT)", collect)
     .option("--backup-secret <name>", "a Secret in the operator's namespace with the stores' credentials (default: the operator's ServiceAccount)")
     .action((o: InstallCommandOptions) => run(() => install(t, o))());
@@ -129,6 +130,7 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     .option("--start-timeout-seconds <seconds>", "fail runs whose pod cannot start after this long", "120")
     .option("--workers <n>", "reconciles at once per controller", "4")
     .option("--backup <url>", "copy state versions to s3://... or gs://... (repeatable)")
+    .option("--cli-config-secret <name>", "the engine's CLI configuration Secret of workspaces that name none")
     .option("--kubeconfig <path>", "path to the kubeconfig file (default: in-cluster)")
     .option("--context <name>", "the kubeconfig context to use")
     .action(() => undefined);

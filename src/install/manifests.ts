@@ -25,6 +25,8 @@ export interface InstallOptions {
   startTimeoutSeconds: number;
   /** Copies of every state version in S3 or GCS. */
   backup?: BackupInstallOptions;
+  /** The default CLI configuration Secret of workspaces (by name, in each workspace's namespace). */
+  cliConfigSecret?: string;
 }
 
 export interface BackupInstallOptions {
@@ -151,6 +153,7 @@ function operatorDeployment(o: InstallOptions): KubeObject {
   const backup = backupSettings(o.backup);
   const args = ["operator", `--namespace=${o.namespace}`, `--start-timeout-seconds=${o.startTimeoutSeconds}`, ...backup.args];
   if (o.watchNamespaces.length) args.push(`--watch-namespaces=${o.watchNamespaces.join(",")}`);
+  if (o.cliConfigSecret) args.push(`--cli-config-secret=${o.cliConfigSecret}`);
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, failureThreshold: 3 });
   return {
     apiVersion: "apps/v1",

@@ -40,6 +40,8 @@ export interface OperatorConfig {
   resyncMs: number;
   /** Where state versions are copied (S3, GCS), if anywhere. */
   backups: BackupTarget[];
+  /** The CLI configuration Secret of workspaces that name none (looked up in each one's namespace). */
+  cliConfigSecret?: string;
 }
 
 export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): OperatorConfig {
@@ -54,6 +56,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
       "start-timeout-seconds": { type: "string" },
       workers: { type: "string" },
       backup: { type: "string", multiple: true },
+      "cli-config-secret": { type: "string" },
       kubeconfig: { type: "string" },
       context: { type: "string" },
     },
@@ -75,6 +78,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
     startTimeoutMs: Number(values["start-timeout-seconds"] ?? 120) * 1000,
     resyncMs: 5 * 60_000,
     backups: (values.backup ?? []).map(parseBackupTarget),
+    ...(values["cli-config-secret"] ? { cliConfigSecret: values["cli-config-secret"] } : {}),
   };
 }
 
@@ -127,7 +131,7 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const backups = stores ? new Backups(c.backups.map((target) => ({ target, store: stores(target) }))) : undefined;
   const apiAudiences = [...DEFAULT_API_AUDIENCES, ...ownTokenAudiences()];
   const workspaceController = new WorkspaceController({ client, events, log, now, metrics, apiAudiences, ...(backups ? { backups } : {}) });
-  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, ...(backups ? { backups } : {}) });
+  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
   const controllers = [
     new Controller({
       name: "workspace",

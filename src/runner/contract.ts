@@ -63,6 +63,8 @@ export const STATE_PORT = 8471;
 
 /** Projected tokens for workload identity are mounted under here, one directory each. */
 export const TOKENS_DIR = "/var/run/secrets/ktf/tokens";
+/** Where the engine's CLI configuration file is mounted, when the workspace has one (TF_CLI_CONFIG_FILE). */
+export const CLI_CONFIG_FILE = "/var/run/secrets/ktf/cli-config/config.tfrc";
 
 /**
  * What the runner reports when it ends (kept well under the kubelet's 4 KiB limit). The

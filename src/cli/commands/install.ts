@@ -19,6 +19,7 @@ export interface InstallCommandOptions extends KtfOptions {
   watchNamespaces?: string;
   operatorNamespace?: string;
   startTimeout?: string;
+  cliConfigSecret?: string;
   backup?: string[];
   backupSecret?: string;
 }
@@ -52,6 +53,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     replicas: wholeNumber("--replicas", o.replicas, defaultInstallOptions.replicas, 1),
     watchNamespaces: o.watchNamespaces ? o.watchNamespaces.split(",").filter(Boolean) : [],
     startTimeoutSeconds: wholeNumber("--start-timeout", o.startTimeout, defaultInstallOptions.startTimeoutSeconds, 1),
+    ...(o.cliConfigSecret ? { cliConfigSecret: o.cliConfigSecret } : {}),
     ...(o.backup?.length ? { backup: { urls: o.backup, ...(o.backupSecret ? { secret: o.backupSecret } : {}) } } : {}),
   });
   if (o.dryRun) {

@@ -3,7 +3,7 @@ import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import type { Run } from "../../api/run.js";
 import type { EnvVar, Variable, Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
-import { ENV, MOUNTS, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
+import { CLI_CONFIG_FILE, ENV, MOUNTS, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
 import { stateAccess } from "../../api/commands.js";
 import type { StoredStateRef } from "../../state/state-versions.js";
 import { archiveVolumeSources, chunkVolumeSources } from "../../archive/chunks.js";
@@ -21,6 +21,8 @@ export interface RunPodInput {
   state?: StoredStateRef;
   /** The stored state `state rollback` (newSerial) or `state recover` pushes back. */
   push?: StoredStateRef & { newSerial: boolean };
+  /** The Secret and key of the engine's CLI configuration: the workspace's, or the installation's default. */
+  cliConfig?: { secretName: string; key: string };
 }
 
 export const RUN_UID = 65532;
@@ -49,9 +51,10 @@ function envEntry(name: string, v: Variable | EnvVar) {
  * The environment of the run's container. Variable values never pass through the
  * operator when they come from a Secret: the kubelet reads them as the pod starts.
  */
-function runEnv(ws: Workspace, job: RunnerJob) {
+function runEnv(ws: Workspace, job: RunnerJob, cliConfig: RunPodInput["cliConfig"]) {
   const spec = ws.spec;
   return [
+    ...(cliConfig ? [{ name: "TF_CLI_CONFIG_FILE", value: CLI_CONFIG_FILE }] : []),
     ...spec.env.map((e) => envEntry(e.name, e)),
     ...spec.variables.map((v) => envEntry(v.hcl ? `${ENV.hclVariablePrefix}${v.name}` : `TF_VAR_${v.name}`, v)),
     { name: ENV.job, value: JSON.stringify(job) },
@@ -126,6 +129,11 @@ function volumes(input: RunPodInput) {
     { name: "tmp", mountPath: MOUNTS.tmp },
     { name: "cache", mountPath: MOUNTS.cache },
   ];
+  if (input.cliConfig) {
+    const { secretName, key } = input.cliConfig;
+    list.push({ name: "cli-config", secret: { secretName, items: [{ key, path: posix.basename(CLI_CONFIG_FILE) }] } });
+    mounts.push({ name: "cli-config", mountPath: posix.dirname(CLI_CONFIG_FILE), readOnly: true });
+  }
   if (archive) {
     list.push({ name: "archive", projected: { sources: archiveVolumeSources(archive) } });
     mounts.push({ name: "archive", mountPath: MOUNTS.archive, readOnly: true });
@@ -229,7 +237,7 @@ export function podForRun(input: RunPodInput): KubeObject {
           imagePullPolicy: "IfNotPresent",
           args: ["runner"],
           workingDir: MOUNTS.work,
-          env: runEnv(ws, job),
+          env: runEnv(ws, job, input.cliConfig),
           volumeMounts: mounts,
           ...(ws.spec.resources ? { resources: ws.spec.resources } : {}),
           // Input only: the runner gives the engine its own terminal and seals what it shows.

@@ -1,6 +1,6 @@
 import { CONDITION, REASON } from "../../api/conditions.js";
 import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } from "../../api/run.js";
-import { workspaceSchema, type Workspace } from "../../api/workspace.js";
+import { CLI_CONFIG_KEY, workspaceSchema, type Workspace } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
 import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import { ApiError, isApiError } from "../../errors.js";
@@ -44,6 +44,8 @@ export interface RunControllerOptions {
   backups?: Backups;
   /** The audiences the API server accepts: no run gets a token for one of them. */
   apiAudiences: readonly string[];
+  /** The CLI configuration Secret a workspace that names none uses, where its namespace has it. */
+  defaultCliConfigSecret?: string;
 }
 
 type Pod = PodWithStatus;
@@ -237,7 +239,12 @@ export class RunController {
       await this.finish(run, "Failed", REASON.StateNotFound, inputs);
       return {};
     }
-    const pod = podForRun({ run, workspace: ws, planRun, image: this.o.runnerImage, serviceAccountName, ...inputs });
+    const cliConfig = await this.cliConfigOf(ws);
+    if (typeof cliConfig === "string") {
+      await this.finish(run, "Failed", REASON.InvalidSpec, cliConfig);
+      return {};
+    }
+    const pod = podForRun({ run, workspace: ws, planRun, image: this.o.runnerImage, serviceAccountName, ...inputs, ...(cliConfig ? { cliConfig } : {}) });
     if (run.spec.interactive && creator) for (const object of consoleAttachAccess(run, creator.username)) await this.o.client.apply(object, { force: true });
     try {
       await this.o.client.create(pod);
@@ -309,6 +316,26 @@ export class RunController {
     });
     // A pod that cannot start changes no more: look again to notice the start timeout.
     return running ? {} : { requeueAfter: Math.max(POLL_MS, this.o.startTimeoutMs / 4) };
+  }
+
+  /**
+   * The engine's CLI configuration: the workspace's Secret, which must exist (a missing
+   * volume would leave the pod waiting without a word), else the installation's default
+   * where this namespace has it. A string says what is wrong.
+   */
+  private async cliConfigOf(ws: Workspace): Promise<{ secretName: string; key: string } | undefined | string> {
+    const ns = ws.metadata.namespace;
+    const named = ws.spec.cliConfig;
+    if (named) {
+      const secret = await this.o.client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, ns, named.secretName);
+      if (!secret) return `spec.cliConfig.secretName: Secret ${named.secretName} does not exist in namespace ${ns}`;
+      if (!secret.data?.[named.key]) return `spec.cliConfig.key: Secret ${named.secretName} has no key ${named.key}`;
+      return named;
+    }
+    const fallback = this.o.defaultCliConfigSecret;
+    if (!fallback) return undefined;
+    const secret = await this.o.client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, ns, fallback);
+    return secret?.data?.[CLI_CONFIG_KEY] ? { secretName: fallback, key: CLI_CONFIG_KEY } : undefined;
   }
 
   private startTimedOut(since: string | undefined): boolean {
