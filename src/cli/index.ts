@@ -5,6 +5,7 @@ import { KTF_VERSION } from "../version.js";
 import { engineCommand } from "./commands/engine.js";
 import { install, type InstallCommandOptions } from "./commands/install.js";
 import { hoistLeadingOptions, type KtfOptions } from "./engine-args.js";
+import { collect, fillFromEnv } from "./env-options.js";
 import { runsCancel, runsList, runsLogs } from "./commands/runs.js";
 import { workspaceDelete, workspaceList, workspaceNew, workspaceSelect, workspaceShow, type NewWorkspaceOptions } from "./commands/workspace.js";
 import type { Terminal } from "./output/terminal.js";
@@ -30,10 +31,6 @@ const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
   test: "Run the configuration's tests",
 };
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 /** Options every cluster command takes, as kubectl spells them. */
 function withClusterOptions(cmd: Command): Command {
   return withImpersonation(
@@ -48,13 +45,17 @@ function withImpersonation(cmd: Command): Command {
   return cmd.option("--as <user>", "the user to impersonate").option("--as-group <group>", "a group to impersonate (repeatable)", collect);
 }
 
-function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
+export function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
   const program = new Command("ktf")
-    .description("Terraform and OpenTofu, run on Kubernetes.\n\nEngine commands take the engine's own flags, passed through untouched:\n  ktf plan -var x=1 -target=terraform_data.a   (or: ktf plan -- -var x=1)")
+    .description(
+      "Terraform and OpenTofu, run on Kubernetes.\n\nEngine commands take the engine's own flags, passed through untouched:\n  ktf plan -var x=1 -target=terraform_data.a   (or: ktf plan -- -var x=1)\n\n" +
+        "Every option can also be set as KTF_<OPTION> in the environment (KTF_NAMESPACE=team, KTF_DETACH=1); a flag wins.",
+    )
     .version(KTF_VERSION, "-v, --version")
     .configureOutput({ writeOut: (s) => t.stdout.write(s), writeErr: (s) => t.stderr.write(s) })
     .exitOverride()
-    .showHelpAfterError("(run ktf --help for usage)");
+    .showHelpAfterError("(run ktf --help for usage)")
+    .hook("preAction", (_, action) => fillFromEnv(action, t.env));
   const run = (fn: () => Promise<number>) => async () => setExit(await fn());
 
   const ws = program.command("workspace").alias("ws").description("Create, list, select, show and delete workspaces");

@@ -22,7 +22,7 @@ const STATE_ONLY: ReadonlySet<EngineCommand> = new Set(["output", "state", "forc
  * cluster as if the engine ran here, and returns the engine's exit code.
  */
 export async function engineCommand(t: Terminal, command: EngineCommand, words: readonly string[]): Promise<number> {
-  const { options, engineArgs } = splitEngineArgs(words);
+  const { options, engineArgs } = splitEngineArgs(words, t.env);
   const dir = resolve(t.cwd, options.chdir ?? ".");
   const session = await connect(t, options, dir);
   const ws = await requireWorkspace(t, session, options.workspace, dir);
