@@ -104,7 +104,7 @@ describe("options from the environment", () => {
     expect(r.stderr).toBe(`ktf: error: ${message}\n`);
   });
 
-  it.each([[["workspace", "list"]], [["plan", "-var", "x=1"]]])("ktf %j takes KTF_KUBECONFIG as --kubeconfig, and the flag over it", async (args) => {
+  it.each([[["workspace", "list"]], [["plan", "-var", "x=1"]], [["version", "-o", "json"]]])("ktf %j takes KTF_KUBECONFIG as --kubeconfig, and the flag over it", async (args) => {
     const env = await ktf(args, { KTF_KUBECONFIG: "/nonexistent/env-config" });
     expect(env.stdout + env.stderr).toContain("kubeconfig /nonexistent/env-config does not exist");
     const flag = await ktf([...args, "--kubeconfig", "/nonexistent/flag-config"], { KTF_KUBECONFIG: "/nonexistent/env-config" });
@@ -119,5 +119,21 @@ describe("options from the environment", () => {
     const names = [...leaves(program).filter((c) => !inCluster.has(c.name())).flatMap(commandOptionTable), ...ENGINE_ENV_OPTIONS].map((o) => envName(o.long));
     const missing = [...new Set(names)].filter((name) => !readme.includes(`| \`${name}\``));
     expect(missing).toEqual([]);
+  });
+});
+
+describe("ktf version", () => {
+  it("shows its own version and says why it shows no other, without a cluster, and exits 0", async () => {
+    const r = await ktf(["version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ktf: {7}\d+\.\d+\.\d+\noperator: {2}unknown: .+\nengine: {4}unknown: .+\n$/);
+  });
+
+  it.each([[["version", "-json"]], [["version", "--output", "json"]], [["version"], { KTF_OUTPUT: "json" }]])("ktf %j prints JSON", async (args, env: NodeJS.ProcessEnv = {}) => {
+    const r = await ktf(args, env);
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as { ktf: { version: string }; operator: { error?: string } };
+    expect(report.ktf.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(report.operator.error).toBeTruthy();
   });
 });

@@ -15,7 +15,7 @@ import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
 /** Commands that read state only: they get no configuration when the directory has none. */
-const STATE_ONLY: ReadonlySet<EngineCommand> = new Set(["output", "state", "force-unlock", "show", "version"]);
+const STATE_ONLY: ReadonlySet<EngineCommand> = new Set(["output", "state", "force-unlock", "show"]);
 
 /**
  * `ktf <command> [ktf options] [engine arguments]`: runs the engine command in the
