@@ -19,6 +19,26 @@ describe("splitEngineArgs", () => {
   });
 });
 
+describe("splitEngineArgs with ktf's options in the environment", () => {
+  const env = { KTF_NAMESPACE: "env-ns", KTF_WORKSPACE: "env-ws", KTF_DETACH: "1", KTF_AS_GROUP: "dev,ops", KTF_CHDIR: "infra", KTF_VAR: "x=1", KTF_TARGET: "a" };
+
+  it.each([
+    [["-var", "x=1", "-target=a"], { namespace: "env-ns", workspace: "env-ws", detach: true, asGroup: ["dev", "ops"], chdir: "infra" }, ["-var", "x=1", "-target=a"]],
+    [["-n", "flag-ns", "-var", "x=1", "--as-group=qa"], { namespace: "flag-ns", workspace: "env-ws", detach: true, asGroup: ["qa"], chdir: "infra" }, ["-var", "x=1"]],
+    [["--", "-n", "x"], { namespace: "env-ns", workspace: "env-ws", detach: true, asGroup: ["dev", "ops"], chdir: "infra" }, ["-n", "x"]],
+  ])("%j: the flags win, and the engine's arguments are exactly the words'", (words, options, engineArgs) => {
+    expect(splitEngineArgs(words, env)).toEqual({ options, engineArgs });
+  });
+
+  it("turns no variable into an engine argument (KTF_VAR, KTF_TARGET are no ktf options)", () => {
+    expect(splitEngineArgs([], { KTF_VAR: "x=1", KTF_TARGET: "a", KTF_OUT: "p" })).toEqual({ options: {}, engineArgs: [] });
+  });
+
+  it("refuses a switch that is not true, false, 1 or 0", () => {
+    expect(() => splitEngineArgs(["-var", "x=1"], { KTF_DETACH: "yes" })).toThrow('KTF_DETACH expects true, false, 1 or 0, got "yes"');
+  });
+});
+
 describe("hoistLeadingOptions", () => {
   it.each([
     [["-n", "team", "plan", "-var", "x=1"], ["plan", "-var", "x=1", "-n", "team"]],

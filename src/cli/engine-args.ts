@@ -1,4 +1,5 @@
 import { UsageError } from "../errors.js";
+import { optionsFromEnv, type EnvOption, type OptionKind } from "./env-options.js";
 
 /** ktf's own options on an engine command line; everything else goes to the engine. */
 export interface KtfOptions {
@@ -13,28 +14,34 @@ export interface KtfOptions {
   detach?: boolean;
 }
 
-const WITH_VALUE: Record<string, keyof KtfOptions> = {
-  "--kubeconfig": "kubeconfig",
-  "--context": "context",
-  "-n": "namespace",
-  "--namespace": "namespace",
-  "-w": "workspace",
-  "--workspace": "workspace",
-  "--chdir": "chdir",
-  "-chdir": "chdir",
-  "--as": "as",
-  "--as-group": "asGroup",
-};
+/** ktf's options on an engine command line, each with its spellings; the first is the long one. */
+const ENGINE_OPTIONS: readonly { flags: readonly string[]; key: keyof KtfOptions; kind: OptionKind }[] = [
+  { flags: ["--kubeconfig"], key: "kubeconfig", kind: "value" },
+  { flags: ["--context"], key: "context", kind: "value" },
+  { flags: ["--namespace", "-n"], key: "namespace", kind: "value" },
+  { flags: ["--workspace", "-w"], key: "workspace", kind: "value" },
+  { flags: ["--chdir", "-chdir"], key: "chdir", kind: "value" },
+  { flags: ["--as"], key: "as", kind: "value" },
+  { flags: ["--as-group"], key: "asGroup", kind: "list" },
+  { flags: ["--detach"], key: "detach", kind: "switch" },
+];
 
-/** Options that may be given more than once; their values collect in a list. */
-const REPEATABLE = new Set<keyof KtfOptions>(["asGroup"]);
+/** The same options as the environment sees them (KTF_NAMESPACE, KTF_DETACH...). */
+export const ENGINE_ENV_OPTIONS: readonly EnvOption[] = ENGINE_OPTIONS.map((o) => ({ long: o.flags[0] ?? "", key: o.key, kind: o.kind }));
+
+/** The options that take a value, by each spelling. */
+const WITH_VALUE: Record<string, (typeof ENGINE_OPTIONS)[number]> = Object.fromEntries(
+  ENGINE_OPTIONS.filter((o) => o.kind !== "switch").flatMap((o) => o.flags.map((flag) => [flag, o])),
+);
 
 /**
  * Splits the words after an engine command into ktf's options and the engine's arguments,
- * which stay untouched and in order. After `--`, every word is the engine's.
+ * which stay untouched and in order. After `--`, every word is the engine's. Options the
+ * words do not set come from the environment (KTF_NAMESPACE...), which adds no argument.
  *   ktf plan -n team -var x=1 -- -target=a   ->  {namespace: team}, [-var, x=1, -target=a]
  */
-export function splitEngineArgs(words: readonly string[]): { options: KtfOptions; engineArgs: string[] } {
+export function splitEngineArgs(words: readonly string[], env: NodeJS.ProcessEnv = {}): { options: KtfOptions; engineArgs: string[] } {
+  const fromEnv = optionsFromEnv(ENGINE_ENV_OPTIONS, env) as KtfOptions;
   const options: KtfOptions = {};
   const engineArgs: string[] = [];
   for (let i = 0; i < words.length; i++) {
@@ -49,17 +56,17 @@ export function splitEngineArgs(words: readonly string[]): { options: KtfOptions
     }
     const eq = word.indexOf("=");
     const flag = eq > 0 ? word.slice(0, eq) : word;
-    const key = WITH_VALUE[flag];
-    if (!key) {
+    const option = WITH_VALUE[flag];
+    if (!option) {
       engineArgs.push(word);
       continue;
     }
     const value = eq > 0 ? word.slice(eq + 1) : words[++i];
     if (value === undefined || value === "") throw new UsageError(`${flag} needs a value`);
-    if (REPEATABLE.has(key)) (options as Record<string, string[]>)[key] = [...((options as Record<string, string[]>)[key] ?? []), value];
-    else (options as Record<string, string>)[key] = value;
+    const values = options as Record<string, string | string[]>;
+    values[option.key] = option.kind === "list" ? [...((values[option.key] as string[] | undefined) ?? []), value] : value;
   }
-  return { options, engineArgs };
+  return { options: { ...fromEnv, ...options }, engineArgs };
 }
 
 /**

@@ -4,8 +4,11 @@ import { ApiError, ConnectionError, KtfError, ValidationError, errorMessage } fr
 import { KTF_VERSION } from "../version.js";
 import { engineCommand } from "./commands/engine.js";
 import { install, type InstallCommandOptions } from "./commands/install.js";
+import { DEFAULT_NAMESPACE } from "../install/manifests.js";
 import { hoistLeadingOptions, type KtfOptions } from "./engine-args.js";
+import { collect, fillFromEnv } from "./env-options.js";
 import { runsCancel, runsList, runsLogs } from "./commands/runs.js";
+import { version, type VersionOptions } from "./commands/version.js";
 import { workspaceDelete, workspaceList, workspaceNew, workspaceSelect, workspaceShow, type NewWorkspaceOptions } from "./commands/workspace.js";
 import type { Terminal } from "./output/terminal.js";
 
@@ -31,10 +34,6 @@ const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
   test: "Run the configuration's tests",
 };
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 /** Options every cluster command takes, as kubectl spells them. */
 function withClusterOptions(cmd: Command): Command {
   return withImpersonation(
@@ -49,13 +48,17 @@ function withImpersonation(cmd: Command): Command {
   return cmd.option("--as <user>", "the user to impersonate").option("--as-group <group>", "a group to impersonate (repeatable)", collect);
 }
 
-function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
+export function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
   const program = new Command("ktf")
-    .description("Terraform and OpenTofu, run on Kubernetes.\n\nEngine commands take the engine's own flags, passed through untouched:\n  ktf plan -var x=1 -target=terraform_data.a   (or: ktf plan -- -var x=1)")
+    .description(
+      "Terraform and OpenTofu, run on Kubernetes.\n\nEngine commands take the engine's own flags, passed through untouched:\n  ktf plan -var x=1 -target=terraform_data.a   (or: ktf plan -- -var x=1)\n\n" +
+        "Every option can also be set as KTF_<OPTION> in the environment (KTF_NAMESPACE=team, KTF_DETACH=1); a flag wins.",
+    )
     .version(KTF_VERSION, "-v, --version")
     .configureOutput({ writeOut: (s) => t.stdout.write(s), writeErr: (s) => t.stderr.write(s) })
     .exitOverride()
-    .showHelpAfterError("(run ktf --help for usage)");
+    .showHelpAfterError("(run ktf --help for usage)")
+    .hook("preAction", (_, action) => fillFromEnv(action, t.env));
   const run = (fn: () => Promise<number>) => async () => setExit(await fn());
 
   const ws = program.command("workspace").alias("ws").description("Create, list, select, show and delete workspaces");
@@ -100,6 +103,12 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
     (name: string, o: KtfOptions) => run(() => runsCancel(t, name, o))(),
   );
 
+  withClusterOptions(program.command("version").description("Show the versions of ktf, of its operator in the cluster, and of the engine the selected workspace uses"))
+    .option("-w, --workspace <name>", "the workspace (default: the selected one)")
+    .option("--operator-namespace <namespace>", "where the operator runs", DEFAULT_NAMESPACE)
+    .option("-o, --output <format>", "text or json (-json, as terraform spells it, is json too)", "text")
+    .action((o: VersionOptions) => run(() => version(t, o))());
+
   withImpersonation(
     program
       .command("install")
@@ -139,9 +148,21 @@ function buildProgram(t: Terminal, setExit: (code: number) => void): Command {
 
   for (const command of ENGINE_COMMANDS) {
     const help = ENGINE_HELP[command];
-    if (help) program.command(command).description(help).helpOption(false);
+    if (help && !ANSWERED_BY_KTF.has(command)) program.command(command).description(help).helpOption(false);
   }
   return program;
+}
+
+/** Engine commands that ktf answers itself rather than in a run: `ktf version` (see commands/version.ts). */
+const ANSWERED_BY_KTF: ReadonlySet<string> = new Set(["version"]);
+
+function isEngineCommand(word: string | undefined): word is EngineCommand {
+  return word !== undefined && (ENGINE_COMMANDS as readonly string[]).includes(word) && !ANSWERED_BY_KTF.has(word);
+}
+
+/** `ktf version -json`, as terraform spells it, is `ktf version --output=json`. */
+function terraformJsonFlag(words: string[]): string[] {
+  return words[0] === "version" ? words.map((w) => (w === "-json" ? "--output=json" : w)) : words;
 }
 
 /** Words after the command that are only ktf's help flag. */
@@ -155,12 +176,10 @@ function wantsHelp(words: readonly string[]): boolean {
  */
 export async function main(argv: readonly string[], t: Terminal, services: { operator: (args: string[]) => Promise<number>; runner: () => Promise<number>; stateServer: () => Promise<number> }): Promise<number> {
   let exitCode = 0;
-  const words = hoistLeadingOptions(argv);
+  const words = terraformJsonFlag(hoistLeadingOptions(argv));
   const [first, ...rest] = words;
   try {
-    if (first && (ENGINE_COMMANDS as readonly string[]).includes(first) && !wantsHelp(rest)) {
-      return await engineCommand(t, first as EngineCommand, rest);
-    }
+    if (isEngineCommand(first) && !wantsHelp(rest)) return await engineCommand(t, first, rest);
     if (first === "operator" && !wantsHelp(rest)) return await services.operator(rest);
     if (first === "runner") return await services.runner();
     if (first === "state-server") return await services.stateServer();

@@ -10,6 +10,8 @@ export const DEFAULT_NAMESPACE = "ktf-system";
 export const DEFAULT_IMAGE = `ghcr.io/ktf-dev/ktf:v${KTF_VERSION}`;
 export const OPERATOR_NAME = "ktf-operator";
 export const OPERATOR_PORT = 8080;
+/** The label on the operator's Deployment and pods that says which ktf they run (`ktf version` reads it). */
+export const VERSION_LABEL = "app.kubernetes.io/version";
 
 /** The ClusterRoles that a RoleBinding grants per namespace (see the README's "Access control"). */
 export const USER_ROLES = { viewer: "ktf-viewer", user: "ktf-user", admin: "ktf-admin" } as const;
@@ -151,6 +153,7 @@ function adminRules(): Rule[] {
 
 function operatorDeployment(o: InstallOptions): KubeObject {
   const backup = backupSettings(o.backup);
+  const versioned = () => ({ ...labels("operator"), [VERSION_LABEL]: KTF_VERSION });
   const args = ["operator", `--namespace=${o.namespace}`, `--start-timeout-seconds=${o.startTimeoutSeconds}`, ...backup.args];
   if (o.watchNamespaces.length) args.push(`--watch-namespaces=${o.watchNamespaces.join(",")}`);
   if (o.cliConfigSecret) args.push(`--cli-config-secret=${o.cliConfigSecret}`);
@@ -158,12 +161,12 @@ function operatorDeployment(o: InstallOptions): KubeObject {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: OPERATOR_NAME, namespace: o.namespace, labels: labels("operator") },
+    metadata: { name: OPERATOR_NAME, namespace: o.namespace, labels: versioned() },
     spec: {
       replicas: o.replicas,
       selector: { matchLabels: { "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": "operator" } },
       template: {
-        metadata: { labels: labels("operator") },
+        metadata: { labels: versioned() },
         spec: {
           serviceAccountName: OPERATOR_NAME,
           securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },

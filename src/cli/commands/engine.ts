@@ -15,14 +15,14 @@ import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
 /** Commands that read state only: they get no configuration when the directory has none. */
-const STATE_ONLY: ReadonlySet<EngineCommand> = new Set(["output", "state", "force-unlock", "show", "version"]);
+const STATE_ONLY: ReadonlySet<EngineCommand> = new Set(["output", "state", "force-unlock", "show"]);
 
 /**
  * `ktf <command> [ktf options] [engine arguments]`: runs the engine command in the
  * cluster as if the engine ran here, and returns the engine's exit code.
  */
 export async function engineCommand(t: Terminal, command: EngineCommand, words: readonly string[]): Promise<number> {
-  const { options, engineArgs } = splitEngineArgs(words);
+  const { options, engineArgs } = splitEngineArgs(words, t.env);
   const dir = resolve(t.cwd, options.chdir ?? ".");
   const session = await connect(t, options, dir);
   const ws = await requireWorkspace(t, session, options.workspace, dir);
