@@ -196,6 +196,7 @@ export const workspaceStatusSchema = z.object({
     })
     .optional(),
   serviceAccountName: z.string().optional().describe("The ServiceAccount runs execute as."),
+  operatorVersion: z.string().optional().describe("The version of the ktf operator that last reconciled the workspace (users may read this, not the operator's Deployment)."),
 });
 export type WorkspaceStatus = z.infer<typeof workspaceStatusSchema>;
 

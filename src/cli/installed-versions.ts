@@ -21,6 +21,8 @@ export interface OperatorVersion {
   image?: string;
   /** The run image workspaces get when they name none (the operator's KTF_RUNNER_IMAGE). */
   runnerImage?: string;
+  /** Where the version was read instead of the Deployment: a workspace's status. */
+  reportedBy?: string;
 }
 
 export interface EngineVersion {
@@ -64,6 +66,11 @@ export async function versionReport(t: Terminal, o: VersionQuery, connect: Conne
     requireWorkspace(t, session, o.workspace, t.cwd).catch(unknownFrom),
   ]);
   const engine = "error" in workspace ? workspace : engineOf(workspace, session.namespace, "error" in operator ? undefined : operator.runnerImage);
+  // Users may not read the operator's Deployment; the workspaces it reconciles say its version.
+  if ("error" in operator && operator.error.startsWith("forbidden") && !("error" in workspace) && workspace.status?.operatorVersion) {
+    const reportedBy = `workspace ${session.namespace}/${workspace.metadata.name}`;
+    return { ktf, operator: { namespace: o.operatorNamespace, version: workspace.status.operatorVersion, reportedBy }, engine };
+  }
   return { ktf, operator, engine };
 }
 

@@ -3,6 +3,7 @@ import type { EngineVersion, OperatorVersion, Unknown, VersionReport } from "../
 
 function operatorLine(o: OperatorVersion | Unknown): string {
   if ("error" in o) return `unknown: ${o.error}`;
+  if (o.reportedBy && o.version) return `${o.version} (as ${o.reportedBy} reports it: the operator's Deployment is not readable)`;
   const where = `deployment ${o.namespace}/${OPERATOR_NAME}${o.image ? `, image ${o.image}` : ""}`;
   return o.version ? `${o.version} (${where})` : `unknown (${where}: no version label, and the image's tag is no version)`;
 }

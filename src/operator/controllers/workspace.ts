@@ -16,6 +16,7 @@ import { backUpVersions, restoreFromBackup } from "../state-backup.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
 import { isFinished, runQueue, runsToPrune } from "../run-queue.js";
 import { identityRefusal } from "../run-identity.js";
+import { KTF_VERSION } from "../../version.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
@@ -94,6 +95,7 @@ export class WorkspaceController {
     if (prune.length) this.o.log.info({ namespace: ws.metadata.namespace, name: ws.metadata.name, deleted: prune.length }, "Deleted old finished runs");
     await this.writeStatus(ws, (s) => {
       s.serviceAccountName = serviceAccountName;
+      s.operatorVersion = KTF_VERSION;
       setOptional(s, "activeRun", active?.metadata.name);
       s.queue = waiting.map((r) => r.metadata.name ?? "");
       s.lastRuns = lastRuns;
