@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the real binaries ktf is tested with (Kubernetes, etcd, CoreDNS, OpenTofu,
-# Terraform) from Go modules through the module proxy, into $KTF_CACHE/bin/<name>-<version>/.
+# Terraform) from Go modules through the module proxy, into $KTF_CACHE/bin/<name>-<version>/,
+# and the test provider's mirror (scripts/build-provider.sh).
 # A binary already there is not rebuilt, so a warm run takes a second.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -134,13 +135,16 @@ go_install() {
 
 build_versitygw() { go_install versitygw "$VERSITYGW_VERSION" github.com/versity/versitygw/cmd/versitygw; }
 build_fake_gcs_server() { go_install fake-gcs-server "$FAKE_GCS_VERSION" github.com/fsouza/fake-gcs-server; }
+# Callers that need the mirror's path run scripts/build-provider.sh itself: it prints it.
+build_ktftest_provider() { "$here/build-provider.sh" >/dev/null; }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes coredns tofu terraform versitygw fake-gcs-server)
+[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes coredns tofu terraform versitygw fake-gcs-server ktftest-provider)
 for t in "${targets[@]}"; do
   case $t in
     etcd|kubernetes|coredns|tofu|terraform|versitygw) "build_$t" ;;
     fake-gcs-server) build_fake_gcs_server ;;
-    *) echo "unknown target: $t (expected etcd, kubernetes, coredns, tofu, terraform, versitygw or fake-gcs-server)" >&2; exit 2 ;;
+    ktftest-provider) build_ktftest_provider ;;
+    *) echo "unknown target: $t (expected etcd, kubernetes, coredns, tofu, terraform, versitygw, fake-gcs-server or ktftest-provider)" >&2; exit 2 ;;
   esac
 done

@@ -8,6 +8,8 @@ TERRAFORM_VERSION=v1.5.7
 # Real object stores for the backup tests: S3 (checks SigV4 signatures) and GCS (JSON API).
 VERSITYGW_VERSION=v1.8.0
 FAKE_GCS_VERSION=v1.56.1
+# The test provider built from providers/ktftest (scripts/build-provider.sh).
+KTFTEST_PROVIDER_VERSION=0.1.0
 # Cluster DNS for the local cluster; its go.mod needs Go >= 1.26.0.
 COREDNS_VERSION=v1.15.0
 
