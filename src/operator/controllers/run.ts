@@ -48,8 +48,6 @@ export interface RunControllerOptions {
   defaultCliConfigSecret?: string;
 }
 
-type Pod = PodWithStatus;
-
 const POLL_MS = 2000;
 /** Holds a deleted Run until its pod is gone and the lock it may have left is released. */
 const RUN_FINALIZER = "ktf.dev/release-state-lock";
@@ -86,7 +84,7 @@ export class RunController {
     }
     await this.adopt(run, ws);
 
-    const pod = await this.o.client.get<Pod>(RESOURCES.Pod, key.namespace, names.runPod(key.name));
+    const pod = await this.o.client.get<PodWithStatus>(RESOURCES.Pod, key.namespace, names.runPod(key.name));
     if (pod && isOwnedBy(pod, run)) return this.follow(run, pod);
     if (run.spec.cancel) {
       // A run whose pod already ended (or was deleted) may have left the lock behind.
@@ -213,7 +211,7 @@ export class RunController {
    */
   private async finalize(run: KubeObject): Promise<ReconcileResult> {
     if (!run.metadata.finalizers?.includes(RUN_FINALIZER)) return {};
-    const pod = await this.o.client.get<Pod>(RESOURCES.Pod, run.metadata.namespace, names.runPod(run.metadata.name ?? ""));
+    const pod = await this.o.client.get<PodWithStatus>(RESOURCES.Pod, run.metadata.namespace, names.runPod(run.metadata.name ?? ""));
     if (pod && isOwnedBy(pod, run)) {
       if (!pod.metadata.deletionTimestamp) await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
       return { requeueAfter: POLL_MS };
@@ -234,7 +232,7 @@ export class RunController {
       await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { metadata: { finalizers: [...(run.metadata.finalizers ?? []), RUN_FINALIZER], resourceVersion: run.metadata.resourceVersion } });
     }
     const serviceAccountName = ws.spec.serviceAccountName ?? names.runnerServiceAccount(ws.metadata.name ?? "");
-    const inputs = await stateInputs({ client: this.o.client, now: this.o.now, ...(this.o.backups ? { backups: this.o.backups } : {}) }, run, createdBy(run)?.username);
+    const inputs = await stateInputs({ client: this.o.client, now: this.o.now, ...(this.o.backups ? { backups: this.o.backups } : {}) }, run, creator?.username);
     if (typeof inputs === "string") {
       await this.finish(run, "Failed", REASON.StateNotFound, inputs);
       return {};
@@ -267,7 +265,7 @@ export class RunController {
   }
 
   /** Mirrors the pod into the run's status; the pod's end is the run's end. */
-  private async follow(run: Run, pod: Pod): Promise<ReconcileResult> {
+  private async follow(run: Run, pod: PodWithStatus): Promise<ReconcileResult> {
     const container = pod.status?.containerStatuses?.find((c) => c.name === "runner");
     const terminated = container?.state?.terminated;
     if (terminated) {
@@ -325,17 +323,13 @@ export class RunController {
    */
   private async cliConfigOf(ws: Workspace): Promise<{ secretName: string; key: string } | undefined | string> {
     const ns = ws.metadata.namespace;
-    const named = ws.spec.cliConfig;
-    if (named) {
-      const secret = await this.o.client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, ns, named.secretName);
-      if (!secret) return `spec.cliConfig.secretName: Secret ${named.secretName} does not exist in namespace ${ns}`;
-      if (!secret.data?.[named.key]) return `spec.cliConfig.key: Secret ${named.secretName} has no key ${named.key}`;
-      return named;
-    }
-    const fallback = this.o.defaultCliConfigSecret;
-    if (!fallback) return undefined;
-    const secret = await this.o.client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, ns, fallback);
-    return secret?.data?.[CLI_CONFIG_KEY] ? { secretName: fallback, key: CLI_CONFIG_KEY } : undefined;
+    const wanted = ws.spec.cliConfig ?? (this.o.defaultCliConfigSecret ? { secretName: this.o.defaultCliConfigSecret, key: CLI_CONFIG_KEY } : undefined);
+    if (!wanted) return undefined;
+    const secret = await this.o.client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, ns, wanted.secretName);
+    if (secret?.data?.[wanted.key]) return wanted;
+    // The installation's default applies only where a namespace has it.
+    if (!ws.spec.cliConfig) return undefined;
+    return secret ? `spec.cliConfig.key: Secret ${wanted.secretName} has no key ${wanted.key}` : `spec.cliConfig.secretName: Secret ${wanted.secretName} does not exist in namespace ${ns}`;
   }
 
   private startTimedOut(since: string | undefined): boolean {
@@ -426,7 +420,7 @@ function createdBy(run: Run): RunStatus["createdBy"] {
   return { username, groups: (annotations[ANNOTATIONS.createdByGroups] ?? "").split(",").filter(Boolean) };
 }
 
-function podEnded(pod: Pod): boolean {
+function podEnded(pod: PodWithStatus): boolean {
   return pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
 }
 

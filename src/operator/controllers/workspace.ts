@@ -152,7 +152,11 @@ export class WorkspaceController {
       serviceAccountName = sa.metadata.name ?? "";
     }
     await this.o.client.apply(runnerRole(ws), { force: true });
-    if (refusal && named) await this.o.client.delete(RESOURCES.RoleBinding, ws.metadata.namespace, runnerRoleBinding(ws, serviceAccountName).metadata.name ?? "").catch(() => undefined);
+    if (refusal && named) {
+      await this.o.client.delete(RESOURCES.RoleBinding, ws.metadata.namespace, names.runnerRole(ws.metadata.name ?? "")).catch((err: unknown) => {
+        if (!isApiError(err, 404)) throw err;
+      });
+    }
     else await this.o.client.apply(runnerRoleBinding(ws, serviceAccountName), { force: true });
     const claim = cacheClaim(ws);
     if (claim && !(await this.o.client.get(RESOURCES.PersistentVolumeClaim, ws.metadata.namespace, claim.metadata.name ?? ""))) {
