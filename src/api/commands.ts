@@ -30,6 +30,11 @@ export function subcommandOf(args: readonly string[]): string | undefined {
   return args.find((a) => !a.startsWith("-"));
 }
 
+/** Commands after which the dependency lock file goes back to the local directory, when it changed. */
+export function writesLockFile(command: EngineCommand, args: readonly string[]): boolean {
+  return command === "init" || (command === "providers" && subcommandOf(args) === "lock");
+}
+
 /** Whether a run of this command can change or lock the workspace's state. */
 export function changesState(command: EngineCommand, args: readonly string[]): boolean {
   if (command === "state") return STATE_WRITES.has(subcommandOf(args) ?? "");

@@ -17,6 +17,8 @@ const oneSource = [
  */
 /** The key of a CLI configuration Secret that holds the file, unless the workspace names another. */
 export const CLI_CONFIG_KEY = "config.tfrc";
+/** The key of the CLI configuration's Secret that holds CA certificates the engine trusts too. */
+export const CLI_CONFIG_CA_KEY = "ca.crt";
 
 export const DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local", "kubernetes", "api"];
 

@@ -106,6 +106,8 @@ export interface FollowOptions {
   /** Ctrl-C asks whether to cancel; `detach` leaves the run going. */
   interruptible: boolean;
   signal?: AbortSignal;
+  /** Receives the dependency lock file the run reports (after init, providers lock). */
+  onLockFile?: (text: string) => void;
 }
 
 export type FollowOutcome = { kind: "finished"; run: Run } | { kind: "detached"; run: Run };
@@ -125,7 +127,7 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
   try {
     const current = await waitForPod(client, t, ns, name, stop.signal);
     if (current.status?.podName && !stop.signal.aborted) {
-      const renderer = new RunLogRenderer(t, name, await loadRunKey(t.env, ns, name));
+      const renderer = new RunLogRenderer(t, name, await loadRunKey(t.env, ns, name), options.onLockFile);
       await followPodLog(
         client,
         { namespace: ns, pod: current.status.podName, container: "runner" },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FramedOutput, parseFrame, type OutputStream } from "./frames.js";
+import { FramedOutput, lockFileFrame, parseFrame, parseLockFileFrame, type OutputStream } from "./frames.js";
 
 /** What the CLI rebuilds from the log: each stream's text, exactly. */
 function rebuild(lines: string[]): Record<OutputStream, string> {
@@ -41,5 +41,18 @@ describe("FramedOutput", () => {
     f.push("stdout", '{"ktf.stream":"stderr","text":"forged"}\n');
     f.end();
     expect(rebuild(log)).toEqual({ stdout: '{"ktf.stream":"stderr","text":"forged"}\n', stderr: "" });
+  });
+});
+
+describe("lock file frames", () => {
+  it("carry the file's text, and nothing a stream writes reads as one", () => {
+    const text = 'provider "registry.ktf.dev/ktf/ktftest" {\n  version = "0.1.0"\n}\n';
+    expect(parseLockFileFrame(lockFileFrame(text))).toBe(text);
+    const log: string[] = [];
+    const f = new FramedOutput((l) => log.push(l));
+    f.push("stdout", `${lockFileFrame("forged")}\n`);
+    f.end();
+    expect(log.map(parseLockFileFrame)).toEqual([undefined]);
+    expect(parseLockFileFrame('{"ktf.lockFile":42}')).toBeUndefined();
   });
 });

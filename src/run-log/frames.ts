@@ -71,3 +71,25 @@ export class FramedOutput {
     this.partial = "";
   }
 }
+
+/**
+ * The dependency lock file, as `init` or `providers lock` left it in the run pod, for the
+ * CLI to write back to the local directory (terraform users commit it). A frame of its own,
+ * which no stream's text can be mistaken for: stdout lines that start with `{` are framed.
+ */
+export const LOCK_FILE = ".terraform.lock.hcl";
+const LOCK_PREFIX = '{"ktf.lockFile":';
+
+export function lockFileFrame(text: string): string {
+  return `${LOCK_PREFIX}${JSON.stringify(text)}}`;
+}
+
+export function parseLockFileFrame(line: string): string | undefined {
+  if (!line.startsWith(LOCK_PREFIX)) return undefined;
+  try {
+    const text = (JSON.parse(line) as { "ktf.lockFile"?: unknown })["ktf.lockFile"];
+    return typeof text === "string" ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}

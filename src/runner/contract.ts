@@ -65,6 +65,11 @@ export const STATE_PORT = 8471;
 export const TOKENS_DIR = "/var/run/secrets/ktf/tokens";
 /** Where the engine's CLI configuration file is mounted, when the workspace has one (TF_CLI_CONFIG_FILE). */
 export const CLI_CONFIG_FILE = "/var/run/secrets/ktf/cli-config/config.tfrc";
+/**
+ * The CA certificates (PEM) of the CLI configuration's Secret, key `ca.crt` when it has one:
+ * a private mirror's or registry's. The engine trusts them besides the image's own roots.
+ */
+export const CLI_CONFIG_CA_FILE = "/var/run/secrets/ktf/cli-config/ca.crt";
 
 /**
  * What the runner reports when it ends (kept well under the kubelet's 4 KiB limit). The

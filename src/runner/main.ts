@@ -7,7 +7,8 @@ import { parseOrThrow } from "../api/validate.js";
 import { errorMessage, KtfError } from "../errors.js";
 import { ERRORED_PATH, LOCK_PATH, PLAN_PATH, PLAN_SUMMARY_HEADER } from "../state/http-backend.js";
 import { stateDigest, stateHeader, withHeader } from "../state/state-file.js";
-import { isInteractive, sealsOutput } from "../api/commands.js";
+import { isInteractive, sealsOutput, writesLockFile } from "../api/commands.js";
+import { LOCK_FILE, lockFileFrame } from "../run-log/frames.js";
 import { Sealer } from "../seal/sealed-log.js";
 import type { LockInfo } from "../state/state-lock.js";
 import type { Logger } from "../log.js";
@@ -16,6 +17,7 @@ import { ENV, MOUNTS, STATE_PORT, runnerJobSchema, type RunnerJob, type RunnerRe
 import { engineOutput, engineResult, engineVersion, startEngine, writeFramed, type EngineProcess } from "./engine.js";
 import { BACKEND_FILE, HCL_VARIABLES_FILE, backendOverride, hclVariables } from "./generated-files.js";
 import { summarizePlan } from "./plan-summary.js";
+import { trustingExtraCAs } from "./trusted-cas.js";
 
 export interface RunnerOptions {
   env: NodeJS.ProcessEnv;
@@ -88,7 +90,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
     throw new KtfError(`the working directory ${job.workingDir} does not exist in the configuration`);
   }
   const binary = job.engine;
-  const env = engineEnv(o.env);
+  const env = await trustingExtraCAs(engineEnv(o.env), mounts.tmp);
   if (job.engineVersion) {
     const actual = await engineVersion(binary, env, stopped);
     if (actual !== job.engineVersion.replace(/^v/, "")) {
@@ -109,6 +111,8 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   const run = async (command: string, args: string[]) =>
     runInterruptible(startEngine(command, args, { cwd, env, terminal: isInteractive(job.command, job.args), ...(sealer ? { sealer } : {}) }), signals);
 
+  const lockFile = join(cwd, LOCK_FILE);
+  const lockedBefore = await readFile(lockFile, "utf8").catch(() => undefined);
   if (!NO_INIT.has(job.command)) {
     // Like a local engine whose directory is already initialised, the command's output
     // is the command's own: init's output is shown only when init fails.
@@ -131,6 +135,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   // From here on only ktf's code runs in this container: what the configuration started is stopped.
   stopStrayProcesses();
   if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));
+  if (exitCode === 0 && writesLockFile(job.command, job.args)) await reportLockFile(lockFile, lockedBefore);
   await keepErroredState(o, cwd);
   const planned = job.command === "plan" && job.savePlanAs && (exitCode === 0 || exitCode === 2);
   if (planned) await savePlan(o, planPath, { cwd, env, binary });
@@ -215,6 +220,12 @@ function stopStrayProcesses(): void {
   } catch {
     // ESRCH: nothing else runs.
   }
+}
+
+/** The lock file goes back to the CLI when the command changed it (or made it). */
+async function reportLockFile(path: string, before: string | undefined): Promise<void> {
+  const after = await readFile(path, "utf8").catch(() => undefined);
+  if (after !== undefined && after !== before) process.stdout.write(`${lockFileFrame(after)}\n`);
 }
 
 /** The engine only says "Unexpected HTTP response code 423" when force-unlock names the wrong ID. */

@@ -10,7 +10,7 @@ export const ROOT = join(new URL("../..", import.meta.url).pathname);
 export const KTF_BIN = join(ROOT, "dist/bin/ktf.js");
 
 /** What global setup prepared: the cluster's admin kubeconfig and the ktf image it loaded. */
-export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string; stores: Record<string, string>; stockApi: boolean } {
+export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string; stores: Record<string, string>; stockApi: boolean; nodeIp: string; providerMirrorDir: string } {
   return {
     kubeconfig: inject("kubeconfig"),
     image: inject("image"),
@@ -18,6 +18,8 @@ export function harness(): { kubeconfig: string; image: string; kubectl: string;
     clusterScript: join(ROOT, "scripts/cluster.sh"),
     stores: inject("stores"),
     stockApi: inject("stockApi"),
+    nodeIp: inject("nodeIp"),
+    providerMirrorDir: inject("providerMirrorDir"),
   };
 }
 

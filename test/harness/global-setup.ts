@@ -11,6 +11,10 @@ declare module "vitest" {
     stores: Record<string, string>;
     /** The API server runs as a stock 1.34 one (KTF_STOCK_API=1): no MutatingAdmissionPolicy. */
     stockApi: boolean;
+    /** The node's address: run pods reach servers the tests start there. */
+    nodeIp: string;
+    /** The test provider's mirror directory (scripts/build-provider.sh). */
+    providerMirrorDir: string;
   }
 }
 
@@ -65,6 +69,7 @@ export default function setup(project: TestProject): () => void {
   const storesWereUp = spawnSync("scripts/object-stores.sh", ["status"], { cwd: ROOT }).status === 0;
   const stores = envLines(run("scripts/object-stores.sh", ["up"], "starting the object stores"));
   run("npm", ["run", "--silent", "build"], "building ktf");
+  const providerMirrorDir = run("scripts/build-provider.sh", [], "building the test provider").trim();
   const image = run("scripts/build-images.sh", ["ktf"], "building the ktf image").trim().split("\n").pop() ?? "";
   run("scripts/load-images.sh", [image], "loading the ktf image");
   const backup = backupArgs(env.KUBECTL ?? "kubectl", kubeconfig, stores);
@@ -74,6 +79,8 @@ export default function setup(project: TestProject): () => void {
   project.provide("kubectl", env.KUBECTL ?? "kubectl");
   project.provide("stores", stores);
   project.provide("stockApi", stockApi);
+  project.provide("nodeIp", env.NODE_IP ?? "");
+  project.provide("providerMirrorDir", providerMirrorDir);
   return () => {
     const keep = Boolean(process.env.KTF_KEEP_CLUSTER);
     if (!storesWereUp && !keep) run("scripts/object-stores.sh", ["down"], "stopping the object stores");

@@ -10,7 +10,8 @@ import { checkPrivilege, creatorAnnotations } from "../access.js";
 import { announceRun, attachRun, createRun, exitCodeOf, followRun, type RunRequest } from "../run-session.js";
 import { formatLocalFiles, rewritesFiles } from "./fmt.js";
 import { stateVersions } from "./state-versions.js";
-import { isInteractive, sealsOutput, subcommandOf } from "../../api/commands.js";
+import { isInteractive, sealsOutput, subcommandOf, writesLockFile } from "../../api/commands.js";
+import { LockFileWriteBack } from "../lock-file.js";
 import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
@@ -67,7 +68,9 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   const sealed = sealsOutput(command, args);
   const run = await createRun(session.client, { ...base, command, args, configuration, savePlan, interactive, sealed, env: t.env });
   if (interactive) return exitCodeOf(t, await attachRun(session.client, t, run));
-  const code = await stream(t, session, run, options.detach);
+  const lockFile = writesLockFile(command, args) && !options.detach ? new LockFileWriteBack(t, resolve(dir, ws.spec.workingDir || ".")) : undefined;
+  const code = await stream(t, session, run, { detach: Boolean(options.detach), ...(lockFile ? { onLockFile: (text: string) => lockFile.received(text) } : {}) });
+  if (code === 0) await lockFile?.write();
   if (savePlan && code === 0) note(t, `ktf: plan saved in run ${run.metadata.name}; apply exactly it with: ktf apply -plan=${run.metadata.name}`);
   return code;
 }
@@ -92,13 +95,13 @@ async function packIfPresent(dir: string): Promise<PackedConfiguration | undefin
 }
 
 /** Streams a run and returns the exit code ktf ends with. */
-async function stream(t: Terminal, session: Session, run: Run, detach?: boolean): Promise<number> {
+async function stream(t: Terminal, session: Session, run: Run, o: { detach?: boolean; onLockFile?: (text: string) => void } = {}): Promise<number> {
   announceRun(t, run);
-  if (detach) {
+  if (o.detach) {
     note(t, `ktf: detached; follow it with: ktf runs logs ${run.metadata.name} -f`);
     return 0;
   }
-  const outcome = await followRun(session.client, t, run, { interruptible: true });
+  const outcome = await followRun(session.client, t, run, { interruptible: true, ...(o.onLockFile ? { onLockFile: o.onLockFile } : {}) });
   if (outcome.kind === "detached") return 0;
   return exitCodeOf(t, outcome.run);
 }
@@ -150,7 +153,7 @@ async function applySavedPlan(
   detach?: boolean,
 ): Promise<number> {
   const run = await createRun(session.client, { ...req, command: "apply", args });
-  return stream(t, session, run, detach);
+  return stream(t, session, run, { detach: Boolean(detach) });
 }
 
 /** Flags of `apply` that also mean something to the apply of a saved plan (the rest shaped the plan). */

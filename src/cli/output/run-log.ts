@@ -1,6 +1,6 @@
 import { IntegrityError } from "../../errors.js";
 import { Unsealer, isSealedLine } from "../../seal/sealed-log.js";
-import { parseFrame, type OutputStream } from "../../run-log/frames.js";
+import { parseFrame, parseLockFileFrame, type OutputStream } from "../../run-log/frames.js";
 import { colorsFor, note, stripAnsi, type Terminal } from "./terminal.js";
 
 /** The runner's own log lines are JSON from the "runner" component; the engine's are text. */
@@ -17,7 +17,7 @@ function runnerMessage(line: string): { level: string; msg: string; err?: string
 /**
  * A run's log as the user sees it: the engine's stdout to stdout and its stderr to stderr,
  * as the engine wrote them (colours kept only for a terminal); the runner's notes go to
- * stderr, dimmed. Output
+ * stderr, dimmed; the lock file the runner reports goes to `onLockFile`. Output
  * sealed to this CLI's key is opened, stdout to stdout and stderr to stderr; without the
  * key it is not shown, and a line that does not authenticate stops the output.
  */
@@ -30,6 +30,7 @@ export class RunLogRenderer {
     private readonly t: Terminal,
     private readonly run: string,
     privateKey?: string,
+    private readonly onLockFile?: (text: string) => void,
   ) {
     if (privateKey) this.unsealer = new Unsealer(privateKey);
   }
@@ -42,6 +43,8 @@ export class RunLogRenderer {
       note(this.t, `ktf: ${own.msg}${own.err ? `: ${own.err}` : ""}`);
       return;
     }
+    const lockFile = parseLockFileFrame(line);
+    if (lockFile !== undefined) return this.onLockFile?.(lockFile);
     const framed = parseFrame(line);
     if (framed) return this.write(framed.stream, framed.text);
     this.write("stdout", `${line}\n`);

@@ -1,9 +1,9 @@
 import { posix } from "node:path";
 import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import type { Run } from "../../api/run.js";
-import type { EnvVar, Variable, Workspace } from "../../api/workspace.js";
+import { CLI_CONFIG_CA_KEY, type EnvVar, type Variable, type Workspace } from "../../api/workspace.js";
 import type { KubeObject } from "../../kube/client.js";
-import { CLI_CONFIG_FILE, ENV, MOUNTS, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
+import { CLI_CONFIG_CA_FILE, CLI_CONFIG_FILE, ENV, MOUNTS, TOKENS_DIR, type RunnerJob } from "../../runner/contract.js";
 import { stateAccess } from "../../api/commands.js";
 import type { StoredStateRef } from "../../state/state-versions.js";
 import { archiveVolumeSources, chunkVolumeSources } from "../../archive/chunks.js";
@@ -21,8 +21,14 @@ export interface RunPodInput {
   state?: StoredStateRef;
   /** The stored state `state rollback` (newSerial) or `state recover` pushes back. */
   push?: StoredStateRef & { newSerial: boolean };
-  /** The Secret and key of the engine's CLI configuration: the workspace's, or the installation's default. */
-  cliConfig?: { secretName: string; key: string };
+  /** The Secret and key of the engine's CLI configuration: the workspace's, or the installation's default; `ca` when the Secret has CA certificates too. */
+  cliConfig?: CliConfigRef;
+}
+
+export interface CliConfigRef {
+  secretName: string;
+  key: string;
+  ca: boolean;
 }
 
 export const RUN_UID = 65532;
@@ -130,8 +136,9 @@ function volumes(input: RunPodInput) {
     { name: "cache", mountPath: MOUNTS.cache },
   ];
   if (input.cliConfig) {
-    const { secretName, key } = input.cliConfig;
-    list.push({ name: "cli-config", secret: { secretName, items: [{ key, path: posix.basename(CLI_CONFIG_FILE) }] } });
+    const { secretName, key, ca } = input.cliConfig;
+    const items = [{ key, path: posix.basename(CLI_CONFIG_FILE) }, ...(ca ? [{ key: CLI_CONFIG_CA_KEY, path: posix.basename(CLI_CONFIG_CA_FILE) }] : [])];
+    list.push({ name: "cli-config", secret: { secretName, items } });
     mounts.push({ name: "cli-config", mountPath: posix.dirname(CLI_CONFIG_FILE), readOnly: true });
   }
   if (archive) {

@@ -1,6 +1,6 @@
 import { CONDITION, REASON } from "../../api/conditions.js";
 import { FINISHED_PHASES, runSchema, type Run, type RunPhase, type RunStatus } from "../../api/run.js";
-import { CLI_CONFIG_KEY, workspaceSchema, type Workspace } from "../../api/workspace.js";
+import { CLI_CONFIG_CA_KEY, CLI_CONFIG_KEY, workspaceSchema, type Workspace } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
 import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import { ApiError, isApiError } from "../../errors.js";
@@ -17,7 +17,7 @@ import { identityRefusal } from "../run-identity.js";
 import { stateInputs } from "../run-state-inputs.js";
 import { chunkName } from "../../archive/chunks.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
-import { podForRun } from "../builders/run-pod.js";
+import { podForRun, type CliConfigRef } from "../builders/run-pod.js";
 import { consoleAttachAccess } from "../builders/console-access.js";
 import { labelValue, names } from "../../api/names.js";
 import { ownerReference, isOwnedBy } from "../../kube/owner.js";
@@ -321,12 +321,12 @@ export class RunController {
    * volume would leave the pod waiting without a word), else the installation's default
    * where this namespace has it. A string says what is wrong.
    */
-  private async cliConfigOf(ws: Workspace): Promise<{ secretName: string; key: string } | undefined | string> {
+  private async cliConfigOf(ws: Workspace): Promise<CliConfigRef | undefined | string> {
     const ns = ws.metadata.namespace;
     const wanted = ws.spec.cliConfig ?? (this.o.defaultCliConfigSecret ? { secretName: this.o.defaultCliConfigSecret, key: CLI_CONFIG_KEY } : undefined);
     if (!wanted) return undefined;
     const secret = await this.o.client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, ns, wanted.secretName);
-    if (secret?.data?.[wanted.key]) return wanted;
+    if (secret?.data?.[wanted.key]) return { ...wanted, ca: Boolean(secret.data[CLI_CONFIG_CA_KEY]) };
     // The installation's default applies only where a namespace has it.
     if (!ws.spec.cliConfig) return undefined;
     return secret ? `spec.cliConfig.key: Secret ${wanted.secretName} has no key ${wanted.key}` : `spec.cliConfig.secretName: Secret ${wanted.secretName} does not exist in namespace ${ns}`;
