@@ -1,6 +1,6 @@
 // Checks by hand, without the cluster, that the real engines install the test provider from
 // its mirror as they would from a registry (hashes, lock file, plugin cache) and that its
-// resources work (apply, drift, cancel):
+// resources and data sources work (apply, drift, cancel, exec):
 //   node --import tsx scripts/check-provider.ts [tofu] [terraform]
 // Not part of npm test: it needs the built engines and takes a minute or two.
 import { execFileSync, spawn } from "node:child_process";
@@ -40,6 +40,25 @@ data "ktftest_credentials" "token" {}
 output "token_present" { value = data.ktftest_credentials.token.present }
 output "token_sha256" { value = data.ktftest_credentials.token.sha256 }
 output "blob_length" { value = length(ktftest_blob.big.data) }
+data "ktftest_exec" "hostile" { command = ["sh", "-c", "echo out; echo err >&2; exit 3"] }
+output "exec" { value = { stdout = data.ktftest_exec.hostile.stdout, stderr = data.ktftest_exec.hostile.stderr, exit_code = data.ktftest_exec.hostile.exit_code } }
+# The provider's environment (the token's length, not the token), one variable added and one
+# overridden, and working_dir.
+data "ktftest_exec" "environment" {
+  command     = ["sh", "-c", "echo \\"$KTFTEST_EXEC_GREETING $\${#KTFTEST_TOKEN} $TF_VAR_endpoint $(pwd)\\""]
+  environment = { KTFTEST_EXEC_GREETING = "hi", TF_VAR_endpoint = "overridden" }
+  working_dir = "/tmp"
+}
+output "exec_environment" { value = data.ktftest_exec.environment.stdout }
+`;
+
+/** A program that cannot be started: plan, which reads data sources, must fail naming it. */
+const UNSTARTABLE = `terraform {
+  required_providers {
+    ktftest = { source = "${ADDRESS}", version = "${VERSION}" }
+  }
+}
+data "ktftest_exec" "missing" { command = ["ktftest-no-such-program", "--flag"] }
 `;
 
 interface Result {
@@ -159,6 +178,7 @@ async function checkEngine(name: string, bin: string, mirrorDir: string): Promis
     const dir = workdir(base, "network");
     await checkNetworkMirror(c, dir);
     await checkTamperedLock(c, dir);
+    await checkUnstartableExec(c);
     await checkPluginCache(c);
     await checkFilesystemMirror(c);
   } finally {
@@ -192,6 +212,10 @@ async function checkNetworkMirror(c: Check, dir: string): Promise<void> {
   check("apply", r.code === 0 && objects.objects.get("greeting") === "hello", `${summary(r)}; object server has greeting=${JSON.stringify(objects.objects.get("greeting"))}`);
   check("credentials data source", outputs.token_present?.value === true && outputs.token_sha256?.value === sha && !state.includes(TOKEN), `present=${String(outputs.token_present?.value)}, sha256 matches=${String(outputs.token_sha256?.value === sha)}, token in state=${String(state.includes(TOKEN))}`);
   check("blob", outputs.blob_length?.value === 1048576, `length(data)=${String(outputs.blob_length?.value)}, state ${state.length} bytes`);
+  const exec = outputs.exec?.value as { stdout?: string; stderr?: string; exit_code?: number } | undefined;
+  check("exec data source: output and a non-zero exit", exec?.stdout === "out\n" && exec.stderr === "err\n" && exec.exit_code === 3, `stdout=${JSON.stringify(exec?.stdout)}, stderr=${JSON.stringify(exec?.stderr)}, exit_code=${String(exec?.exit_code)}`);
+  const execEnvironment = `hi ${TOKEN.length} overridden /tmp\n`;
+  check("exec data source: environment and working_dir", outputs.exec_environment?.value === execEnvironment, `stdout=${JSON.stringify(outputs.exec_environment?.value)} (expected ${JSON.stringify(execEnvironment)})`);
 
   const objectLine = (out: string) => `"${/# ktftest_object\.greeting[^\n]*/.exec(out)?.[0] ?? ""}"`;
   r = await engine(bin, ["plan", "-detailed-exitcode"], dir, env);
@@ -225,6 +249,15 @@ async function checkNetworkMirror(c: Check, dir: string): Promise<void> {
   check("import an object by name", r.code === 0 && plan.code === 2 && plan.out.includes("updated in-place"), `${summary(r)}; then plan ${summary(plan)}, ${objectLine(plan.out)}`);
   r = await engine(bin, ["destroy", "-auto-approve"], dir, env);
   check("destroy", r.code === 0 && !objects.objects.has("greeting"), summary(r));
+}
+
+async function checkUnstartableExec(c: Check): Promise<void> {
+  const dir = join(c.base, "unstartable");
+  mkdirSync(dir);
+  writeFileSync(join(dir, "main.tf"), UNSTARTABLE);
+  let r = await engine(c.bin, ["init"], dir, c.env);
+  if (r.code === 0) r = await engine(c.bin, ["plan"], dir, c.env);
+  check("exec data source: a program that cannot start fails the plan, naming it", r.code !== 0 && r.out.includes("Could not start the command") && r.out.includes("ktftest-no-such-program"), `${summary(r)}; ${firstError(r.out)}`);
 }
 
 /** A lock file whose hashes the package does not match: init must refuse it. */

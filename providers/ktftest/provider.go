@@ -57,5 +57,5 @@ func (p *ktftestProvider) Resources(context.Context) []func() resource.Resource 
 }
 
 func (p *ktftestProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{newCredentialsDataSource}
+	return []func() datasource.DataSource{newCredentialsDataSource, newExecDataSource}
 }
