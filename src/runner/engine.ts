@@ -1,6 +1,7 @@
 import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import type { Readable, Writable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import { promisify } from "node:util";
 import { KtfError } from "../errors.js";
 import type { Sealer, Stream } from "../seal/sealed-log.js";
@@ -28,15 +29,20 @@ const shellWord = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
  * is typed included, is sealed like any output that shows the state's values, so neither
  * the pod log nor anyone attached reads it.
  */
-export function startEngine(binary: string, args: readonly string[], options: { cwd: string; env: NodeJS.ProcessEnv; terminal: boolean; sealer?: Sealer }): EngineProcess {
+export function startEngine(
+  binary: string,
+  args: readonly string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; terminal: boolean; sealer?: Sealer; onStdout?: (text: string) => void },
+): EngineProcess {
   const { sealer } = options;
   // A pseudo-terminal with no terminal behind it has no size: give it one.
   const [command, argv] = options.terminal
     ? ["script", ["-qfec", `stty cols 200 rows 50 2>/dev/null; exec ${[binary, ...args].map(shellWord).join(" ")}`, "/dev/null"]]
     : [binary, args];
   const child = spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: [options.terminal ? "pipe" : "ignore", "pipe", "pipe"] });
+
   if (options.terminal && child.stdin) process.stdin.pipe(child.stdin);
-  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : frameOutput(child, process.stdout);
+  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : frameOutput(child, process.stdout, options.onStdout);
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("exit", (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 1)));
@@ -82,12 +88,16 @@ export function writeFramed(out: Writable, chunks: Iterable<[OutputStream, Buffe
   framed.end();
 }
 
-/** Frames both of the child's streams, as they come, into `out`; resolves once both ended. */
-async function frameOutput(child: ChildProcess, out: Writable): Promise<void> {
+/** Frames both of the child's streams, as they come, into `out`; resolves once both ended. `onStdout` sees stdout's text too. */
+async function frameOutput(child: ChildProcess, out: Writable, onStdout?: (text: string) => void): Promise<void> {
   const framed = new FramedOutput((line) => out.write(`${line}\n`));
+  const decoder = new StringDecoder("utf8");
   const pump = async (source: Readable | null, stream: OutputStream) => {
     if (!source) return;
-    for await (const chunk of source) framed.push(stream, chunk as Buffer);
+    for await (const chunk of source) {
+      framed.push(stream, chunk as Buffer);
+      if (stream === "stdout") onStdout?.(decoder.write(chunk as Buffer));
+    }
   };
   await Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);
   framed.end();

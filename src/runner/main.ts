@@ -16,7 +16,7 @@ import { pollUntil } from "../sleep.js";
 import { ENV, MOUNTS, STATE_PORT, runnerJobSchema, type RunnerJob, type RunnerResult } from "./contract.js";
 import { engineOutput, engineResult, engineVersion, startEngine, writeFramed, type EngineProcess } from "./engine.js";
 import { BACKEND_FILE, HCL_VARIABLES_FILE, backendOverride, hclVariables } from "./generated-files.js";
-import { summarizePlan } from "./plan-summary.js";
+import { PrintedSummaries, savedPlanMismatch, summarizePlan } from "./plan-summary.js";
 import { trustingExtraCAs } from "./trusted-cas.js";
 
 export interface RunnerOptions {
@@ -108,8 +108,13 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   stopped.throwIfAborted();
   const signals = o.signals ?? process;
   const sealer = sealerFor(job);
+  const printed = new PrintedSummaries();
+  const savesPlan = job.command === "plan" && Boolean(job.savePlanAs);
   const run = async (command: string, args: string[]) =>
-    runInterruptible(startEngine(command, args, { cwd, env, terminal: isInteractive(job.command, job.args), ...(sealer ? { sealer } : {}) }), signals);
+    runInterruptible(
+      startEngine(command, args, { cwd, env, terminal: isInteractive(job.command, job.args), ...(sealer ? { sealer } : {}), ...(savesPlan ? { onStdout: (text: string) => printed.push(text) } : {}) }),
+      signals,
+    );
 
   const lockFile = join(cwd, LOCK_FILE);
   const lockedBefore = await readFile(lockFile, "utf8").catch(() => undefined);
@@ -137,8 +142,14 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));
   if (exitCode === 0 && writesLockFile(job.command, job.args)) await reportLockFile(lockFile, lockedBefore);
   await keepErroredState(o, cwd);
-  const planned = job.command === "plan" && job.savePlanAs && (exitCode === 0 || exitCode === 2);
-  if (planned) await savePlan(o, planPath, { cwd, env, binary });
+  if (savesPlan && (exitCode === 0 || exitCode === 2)) {
+    printed.end();
+    const refused = await savePlan(o, planPath, { cwd, env, binary }, printed.found);
+    if (refused) {
+      writeFramed(process.stdout, [["stderr", `ktf: ${refused}\n`]]);
+      return { exitCode: 1, error: refused };
+    }
+  }
   return { exitCode };
 }
 
@@ -186,14 +197,21 @@ async function preparePush(o: RunnerOptions, ref: NonNullable<RunnerJob["push"]>
  * Hands the plan file to the state sidecar, which keeps it as the run's Secrets and
  * reports its digest and this summary to the operator. Only one post is accepted per run,
  * so a plan posted by the configuration's code makes the run's plan unusable, not swapped.
+ * A plan file that is not the plan the engine showed is not posted: the reason is returned.
  */
-async function savePlan(o: RunnerOptions, planPath: string, engine: { cwd: string; env: NodeJS.ProcessEnv; binary: string }): Promise<void> {
+async function savePlan(o: RunnerOptions, planPath: string, engine: { cwd: string; env: NodeJS.ProcessEnv; binary: string }, printed: Parameters<typeof savedPlanMismatch>[1]): Promise<string | undefined> {
+  // Read once: the summary and the post are of these bytes, whatever `show`'s providers do to the file.
   const bytes = await readFile(planPath);
-  const summary = summarizePlan(JSON.parse(await engineOutput(engine.binary, ["show", "-json", planPath], engine)) as object);
+  const copy = `${planPath}.saved`;
+  await writeFile(copy, bytes, { mode: 0o600 });
+  const summary = summarizePlan(JSON.parse(await engineOutput(engine.binary, ["show", "-json", copy], engine)) as object);
   // `show` started the providers again.
   stopStrayProcesses();
+  const mismatch = savedPlanMismatch(summary, printed);
+  if (mismatch) return mismatch;
   const res = await fetch(`${stateUrl(o)}${PLAN_PATH}`, { method: "POST", body: bytes, headers: { [PLAN_SUMMARY_HEADER]: JSON.stringify(summary) } });
   if (!res.ok) throw new KtfError(`the state sidecar could not save the plan: ${res.status} ${await res.text()}`);
+  return undefined;
 }
 
 /**

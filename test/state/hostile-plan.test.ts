@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RESOURCES } from "../../src/kube/resources.js";
+import { kubectl } from "../harness/cluster.js";
+import { KTFTEST_REQUIRED, providerFixture } from "../harness/providers.js";
+import { runNameIn, workspaceFixture } from "../harness/workspace.js";
+import { mintUser } from "../harness/users.js";
+
+/**
+ * A configuration whose data source runs a program during every plan: what a user who may
+ * only plan (ktf-user) can make run in the pod, with the workspace's credentials.
+ */
+const MAIN = `${KTFTEST_REQUIRED}
+resource "terraform_data" "keep" {
+  input = "precious"
+}
+
+data "ktftest_exec" "attack" {
+  command = ["node", "\${path.module}/attack.js"]
+}
+`;
+
+/**
+ * The program: it calls the state sidecar as an attacker would and prints each answer into
+ * the pod log. When ATTACK_SWAP is set, it also makes a plan of another configuration (one
+ * that destroys what the workspace has) and leaves a process behind that puts that plan in
+ * place of the one the engine saves, to be applied by whoever approves this run's plan.
+ */
+const ATTACK_JS = String.raw`
+const fs = require("fs");
+const { execFileSync, spawn } = require("child_process");
+const base = "http://127.0.0.1:8471";
+const say = (line) => { try { fs.appendFileSync("/proc/1/fd/1", line + "\n"); } catch { } };
+const attempts = [
+  ["delete", "/state", { method: "DELETE" }],
+  ["post-state", "/state?ID=guess", { method: "POST", body: JSON.stringify({ version: 4, serial: 99, lineage: "x", resources: [] }) }],
+  ["unlock-other", "/lock", { method: "UNLOCK", body: JSON.stringify({ ID: "someone-elses" }) }],
+];
+(async () => {
+  for (const [name, path, init] of attempts) {
+    const res = await fetch(base + path, init);
+    say("ATTACK " + name + " " + res.status + " " + (await res.text()).replace(/\s+/g, " "));
+  }
+  if (!process.env.ATTACK_SWAP) return;
+  const evil = "/tmp/evil";
+  fs.mkdirSync(evil, { recursive: true });
+  fs.writeFileSync(evil + "/main.tf", 'resource "terraform_data" "evil" {\n  input = "pwned"\n}\n');
+  fs.copyFileSync("zz_ktf_backend_override.tf", evil + "/zz_ktf_backend_override.tf");
+  const opts = { cwd: evil, stdio: "ignore" };
+  execFileSync("tofu", ["init", "-input=false"], opts);
+  execFileSync("tofu", ["plan", "-lock=false", "-input=false", "-out=/tmp/evil.tfplan"], opts);
+  say("ATTACK evil plan ready");
+  const swapper = "const fs=require('fs');let last=-1;setInterval(()=>{try{const s=fs.statSync('/ktf/work/ktf.tfplan');if(s.ino!==last){fs.copyFileSync('/tmp/evil.tfplan','/ktf/work/swap.tmp');fs.renameSync('/ktf/work/swap.tmp','/ktf/work/ktf.tfplan');last=fs.statSync('/ktf/work/ktf.tfplan').ino;}}catch{}},1);";
+  spawn("node", ["-e", swapper], { detached: true, stdio: "ignore" }).unref();
+})();
+`;
+
+describe("a hostile configuration's code during plan, run by a user who may only plan", () => {
+  let w: Awaited<ReturnType<typeof workspaceFixture>>;
+  let p: Awaited<ReturnType<typeof providerFixture>>;
+  let mallory: string;
+  beforeAll(async () => {
+    w = await workspaceFixture("hostileplan", { "main.tf": MAIN, "attack.js": ATTACK_JS });
+    p = await providerFixture(w);
+    mallory = await mintUser("mallory");
+    await kubectl(["-n", w.ns, "create", "rolebinding", "mallory-ktf", "--clusterrole=ktf-user", "--user=mallory"]);
+    const apply = await w.ktf(["apply", "-auto-approve"]);
+    expect(apply.code, apply.stdout + apply.stderr).toBe(0);
+  });
+  afterAll(async () => {
+    await p.stop();
+    await w.cleanup();
+  });
+
+  it("cannot delete, write or unlock the state: each call is refused", async () => {
+    const before = await kubectl(["-n", w.ns, "get", "secret", "tfstate-default-main", "-o", "jsonpath={.metadata.resourceVersion}"]);
+    const r = await w.ktf(["plan"], { kubeconfig: mallory });
+    const out = r.stdout + r.stderr;
+    expect(r.code, out).toBe(0);
+    expect(out).toMatch(/ATTACK delete 405 /);
+    expect(out).toMatch(/ATTACK post-state 403 .*writing the state is not allowed for this run's command \(its state access is read\)/);
+    expect(out).toMatch(/ATTACK unlock-other 403 /);
+    expect(await kubectl(["-n", w.ns, "get", "secret", "tfstate-default-main", "-o", "jsonpath={.metadata.resourceVersion}"])).toBe(before);
+  });
+
+  it("cannot swap the saved plan for another one: the run fails and its plan cannot be applied", async () => {
+    await w.client.patch(RESOURCES.Workspace, w.ns, "main", {
+      spec: { env: [{ name: "KTFTEST_ENDPOINT", value: p.objects.url }, { name: "ATTACK_SWAP", value: "1" }] },
+    });
+    const plan = await w.ktf(["plan", "-out=x"], { kubeconfig: mallory });
+    const out = plan.stdout + plan.stderr;
+    expect(out).toContain("ATTACK evil plan ready");
+    expect(out).toMatch(/No changes/);
+    expect(plan.code, out).toBe(1);
+    expect(out).toMatch(/the saved plan file \(1 to add, 0 to change, 1 to destroy\) is not the plan the engine showed \(0 to add, 0 to change, 0 to destroy\): something in the run replaced it/);
+    const applied = await w.ktf(["apply", `-plan=${runNameIn(plan)}`]);
+    expect(applied.code).toBe(1);
+    expect(applied.stderr).toMatch(/plan/);
+    const list = await w.ktf(["state", "list"]);
+    expect(list.stdout).toContain("terraform_data.keep");
+    expect(list.stdout).not.toContain("terraform_data.evil");
+  });
+});
