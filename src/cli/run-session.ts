@@ -16,7 +16,8 @@ import { REASON } from "../api/conditions.js";
 import { RunLogRenderer } from "./output/run-log.js";
 import { loadRunKey, saveRunKey } from "./sealing-keys.js";
 import { newSealingKeys } from "../seal/sealed-log.js";
-import { note, type Terminal } from "./output/terminal.js";
+import { encodeTerminalSize } from "../run-log/terminal-size.js";
+import { note, terminalSize, type Terminal } from "./output/terminal.js";
 import { ask } from "./output/prompt.js";
 import { sleep } from "../sleep.js";
 
@@ -222,10 +223,18 @@ export async function attachRun(client: KubeClient, t: Terminal, run: Run): Prom
   // The container must be running before there is anything to attach to.
   if (await waitForContainer(client, target, never, (why) => startProblem(t, name, why))) {
     const input = await attachInput(client, target, t.stdin);
+    // The container has no tty to resize: the engine's terminal follows this one's size, sent on stdin.
+    const sendSize = () => {
+      const size = terminalSize(t);
+      if (size) input.send(encodeTerminalSize(size));
+    };
+    sendSize();
+    t.stdout.on("resize", sendSize);
     try {
       const renderer = new RunLogRenderer(t, name, await loadRunKey(t.env, ns, name));
       await followPodLog(client, target, (line) => renderer.line(line), never);
     } finally {
+      t.stdout.off("resize", sendSize);
       input.close();
     }
   }

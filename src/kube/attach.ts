@@ -13,9 +13,10 @@ export interface AttachIo {
 /**
  * Sends the local terminal's keys, raw, to a container's stdin (`ktf console`: the engine
  * reads them through the terminal the runner gave it; what it shows comes back sealed in
- * the pod's log). Sending stops with close(), or when the container closes its side.
+ * the pod's log). send() puts more bytes on the same stdin, in order with the keys.
+ * Sending stops with close(), or when the container closes its side.
  */
-export async function attachInput(client: KubeClient, target: { namespace: string; pod: string; container: string }, stdin: AttachIo["stdin"]): Promise<{ close: () => void }> {
+export async function attachInput(client: KubeClient, target: { namespace: string; pod: string; container: string }, stdin: AttachIo["stdin"]): Promise<{ send: (data: Buffer) => void; close: () => void }> {
   const path = `/api/v1/namespaces/${encodeURIComponent(target.namespace)}/pods/${encodeURIComponent(target.pod)}/attach?container=${encodeURIComponent(target.container)}&stdin=true`;
   const socket = await client.websocket(path, ["v4.channel.k8s.io"]);
   const send = (data: Buffer) => socket.send(Buffer.concat([Buffer.from([STDIN]), data]));
@@ -36,6 +37,7 @@ export async function attachInput(client: KubeClient, target: { namespace: strin
   socket.once("close", stop);
   socket.once("error", stop);
   return {
+    send,
     close: () => {
       stop();
       socket.close();

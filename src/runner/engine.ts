@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import { KtfError } from "../errors.js";
 import type { Sealer, Stream } from "../seal/sealed-log.js";
 import { FramedOutput, type OutputStream } from "../run-log/frames.js";
+import { PtySize, terminalInput } from "./pty-size.js";
 
 const run = promisify(execFile);
 
@@ -22,27 +23,42 @@ const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGKILL: 9, SIGTERM:
 /** A word for sh -c, whatever it holds. */
 const shellWord = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
 
+export interface EngineOptions {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  terminal: boolean;
+  sealer?: Sealer;
+  /** The runner's own streams unless given (tests give theirs). */
+  stdin?: Readable;
+  stdout?: Writable;
+  /** Sees the engine's stdout as text too (the plan summaries it prints). */
+  onStdout?: (text: string) => void;
+}
+
 /**
  * Starts the engine. Its two streams reach the pod log apart (src/run-log/frames.ts), or
  * sealed (src/seal/). With `terminal` (console) it gets a pseudo-terminal of its own, made
  * by util-linux's script(1), fed from the runner's stdin: what it prints, the echo of what
  * is typed included, is sealed like any output that shows the state's values, so neither
- * the pod log nor anyone attached reads it.
+ * the pod log nor anyone attached reads it. The terminal's size follows the sizes the CLI
+ * sends on stdin (src/run-log/terminal-size.ts).
  */
-export function startEngine(
-  binary: string,
-  args: readonly string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; terminal: boolean; sealer?: Sealer; onStdout?: (text: string) => void },
-): EngineProcess {
+export function startEngine(binary: string, args: readonly string[], options: EngineOptions): EngineProcess {
   const { sealer } = options;
-  // A pseudo-terminal with no terminal behind it has no size: give it one.
-  const [command, argv] = options.terminal
-    ? ["script", ["-qfec", `stty cols 200 rows 50 2>/dev/null; exec ${[binary, ...args].map(shellWord).join(" ")}`, "/dev/null"]]
-    : [binary, args];
+  const stdout = options.stdout ?? process.stdout;
+  // A pseudo-terminal with no terminal behind it has no size: give it one until the CLI sends its own.
+  const wrapper = `stty cols 200 rows 50 2>/dev/null; exec ${[binary, ...args].map(shellWord).join(" ")}`;
+  const [command, argv] = options.terminal ? ["script", ["-qfec", wrapper, "/dev/null"]] : [binary, args];
   const child = spawn(command, argv, { cwd: options.cwd, env: options.env, stdio: [options.terminal ? "pipe" : "ignore", "pipe", "pipe"] });
-
-  if (options.terminal && child.stdin) process.stdin.pipe(child.stdin);
-  const sealed = sealer ? sealOutput(child, sealer, process.stdout) : frameOutput(child, process.stdout, options.onStdout);
+  if (options.terminal && child.stdin && child.pid !== undefined) {
+    const ended = new AbortController();
+    child.once("exit", () => ended.abort());
+    const pty = new PtySize(child.pid, wrapper, ended.signal);
+    // Keys typed after the engine ended have nowhere to go; that must not end the runner.
+    child.stdin.on("error", () => undefined);
+    (options.stdin ?? process.stdin).pipe(terminalInput((size) => pty.apply(size))).pipe(child.stdin);
+  }
+  const sealed = sealer ? sealOutput(child, sealer, stdout) : frameOutput(child, stdout, options.onStdout);
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("exit", (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 1)));

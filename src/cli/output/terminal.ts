@@ -1,12 +1,22 @@
 import type { Readable, Writable } from "node:stream";
+import type { TerminalSize } from "../../run-log/terminal-size.js";
 
-/** The streams and environment a CLI invocation works with; tests pass their own. */
+/**
+ * The streams and environment a CLI invocation works with; tests pass their own. A
+ * terminal's stdout has its size and emits "resize" when it changes, as Node's does.
+ */
 export interface Terminal {
-  stdout: Writable & { isTTY?: boolean };
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: Writable & { isTTY?: boolean };
   stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;
+}
+
+/** The size of the terminal that stdout is, if it is one. */
+export function terminalSize(t: Terminal): TerminalSize | undefined {
+  const { isTTY, columns, rows } = t.stdout;
+  return isTTY && columns && rows ? { columns, rows } : undefined;
 }
 
 // eslint-disable-next-line no-control-regex -- matching the escape character is the point
