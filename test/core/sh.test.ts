@@ -36,6 +36,28 @@ describe("ktf sh", () => {
     }
   });
 
+  it("gives the shell the user's terminal size, and follows it when it changes", async () => {
+    const session = ktfInTerminal(w.dir, ["sh"], { columns: 91, rows: 33 });
+    try {
+      session.type("stty size\r");
+      await session.shows(/^33 91\r?$/m);
+      await session.resize(120, 40);
+      // The new size travels CLI -> attach -> runner -> pty: ask until it has arrived.
+      const resized = async (tries: number): Promise<void> => {
+        session.type("stty size\r");
+        await session.shows(/^40 120\r?$/m, 2000).catch((err: unknown) => {
+          if (tries > 1) return resized(tries - 1);
+          throw err;
+        });
+      };
+      await resized(15);
+      session.type("exit\r");
+      expect(await session.exited).toBe(0);
+    } finally {
+      session.kill();
+    }
+  });
+
   it("queues like a run that changes state, and is privileged: a user without the verb may not", async () => {
     const three = await Promise.all([0, 1, 2].map(() => w.ktf(["sh", "--", "sleep", "3"])));
     expect(three.map((r) => r.code)).toEqual([0, 0, 0]);

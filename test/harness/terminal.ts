@@ -1,5 +1,9 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { readFile, readlink } from "node:fs/promises";
+import { promisify } from "node:util";
 import { harness, KTF_BIN } from "./cluster.js";
+
+const exec = promisify(execFile);
 
 /** A ktf process behind a real terminal (util-linux `script` gives it a pty). */
 export interface TerminalSession {
@@ -11,14 +15,18 @@ export interface TerminalSession {
   output(): string;
   exited: Promise<number>;
   kill(): void;
+  /** Resizes the terminal, as a user dragging its window does (ktf gets SIGWINCH). */
+  resize(columns: number, rows: number): Promise<void>;
 }
 
-export function ktfInTerminal(cwd: string, args: string[]): TerminalSession {
+export function ktfInTerminal(cwd: string, args: string[], size?: { columns: number; rows: number }): TerminalSession {
   // `script` runs the command with $SHELL -c (else /bin/sh). dash forks rather than execs,
   // and a shell left in the terminal's process group also gets the Ctrl-C and dies of it
   // once ktf exits (code 130 whatever ktf returned). `exec` leaves ktf alone in the
   // foreground, as an interactive shell would.
-  const command = `exec ${[process.execPath, KTF_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ")}`;
+  // A pty that script(1) makes without a terminal behind it has no size unless given one.
+  const stty = size ? `stty cols ${size.columns} rows ${size.rows}; ` : "";
+  const command = `${stty}exec ${[process.execPath, KTF_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ")}`;
   const child = spawn("script", ["-qec", command, "/dev/null"], {
     cwd,
     // The same shell everywhere (a developer's SHELL is often bash, CI's is unset).
@@ -47,6 +55,12 @@ export function ktfInTerminal(cwd: string, args: string[]): TerminalSession {
     output: () => shown,
     exited,
     kill: () => child.kill("SIGKILL"),
+    resize: async (columns, rows) => {
+      // ktf is script's child (the shell exec'd it); its stdin is the pty's slave.
+      const ktfPid = (await readFile(`/proc/${child.pid}/task/${child.pid}/children`, "utf8")).trim().split(/\s+/)[0];
+      const tty = await readlink(`/proc/${ktfPid}/fd/0`);
+      await exec("stty", ["-F", tty, "cols", String(columns), "rows", String(rows)]);
+    },
     shows: (pattern, timeoutMs = 120_000) =>
       new Promise((resolve, reject) => {
         const settle = (error?: string) => {
