@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The demo, end to end on a fresh machine: a real local cluster comes up, ktf is built,
-# its image is built and loaded, `ktf install` deploys the operator, and the example in
-# examples/hello goes through workspace new, plan, apply, output, state versions and destroy.
+# its image is built and loaded, the test provider's private mirror starts, `ktf install`
+# deploys the operator with a default engine CLI configuration naming that mirror, and the
+# example in examples/hello goes through workspace new, init (the lock file comes back),
+# plan, apply, output, state versions and destroy.
 # The cluster stays up afterwards; `scripts/cluster.sh down` stops it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,12 +18,18 @@ npm run --silent build
 image=$(scripts/build-images.sh ktf | tail -n 1)
 scripts/load-images.sh "$image"
 
+eval "$(scripts/provider-mirror.sh up | sed 's/^/export /')"
+
 ktf() { node "$root/dist/bin/ktf.js" "$@"; }
-say "ktf install --image $image"
-ktf install --image "$image"
+say "ktf install --image $image --cli-config-secret ktf-engine-config"
+ktf install --image "$image" --cli-config-secret ktf-engine-config
 
 demo_ns=ktf-demo
 "$KUBECTL" create namespace "$demo_ns" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+# Where providers come from, for the namespace's runs: the mirror, and the CA it is signed by.
+say "kubectl -n $demo_ns create secret generic ktf-engine-config --from-file=config.tfrc --from-file=ca.crt"
+"$KUBECTL" -n "$demo_ns" create secret generic ktf-engine-config --from-file=config.tfrc="$MIRROR_CLI_CONFIG" \
+  --from-file=ca.crt="$MIRROR_CA" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
 cd examples/hello
 if ! ktf workspace show hello -n "$demo_ns" >/dev/null 2>&1; then
   say "ktf workspace new hello -n $demo_ns --var greeting=hi"
@@ -29,6 +37,8 @@ if ! ktf workspace show hello -n "$demo_ns" >/dev/null 2>&1; then
 else
   ktf workspace select hello -n "$demo_ns"
 fi
+say "ktf init"
+ktf init
 say "ktf plan"
 ktf plan
 say "ktf apply -auto-approve"
@@ -43,4 +53,4 @@ say "ktf destroy -auto-approve"
 ktf destroy -auto-approve
 say "ktf workspace show"
 ktf workspace show
-printf '\nThe demo is done. The cluster is still up: export KUBECONFIG=%s\nStop it with: scripts/cluster.sh down\n' "$KUBECONFIG" >&2
+printf '\nThe demo is done. The cluster and the provider mirror are still up: export KUBECONFIG=%s\nStop them with: scripts/provider-mirror.sh down; scripts/cluster.sh down\n' "$KUBECONFIG" >&2

@@ -1,6 +1,6 @@
 import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:https";
 import { isIP, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,6 +17,8 @@ export interface ProviderMirrorOptions {
   port?: number;
   /** More names or addresses the certificate is valid for (the host always is). */
   altNames?: string[];
+  /** Keep the CA and certificate here, reused across restarts (the demo's); a fresh temporary one otherwise. */
+  certDir?: string;
 }
 
 /**
@@ -50,7 +52,7 @@ export class ProviderMirror {
   }
 
   async start(): Promise<void> {
-    this.certDir = await mkdtemp(join(tmpdir(), "ktf-mirror-tls-"));
+    this.certDir = this.options.certDir ?? (await mkdtemp(join(tmpdir(), "ktf-mirror-tls-")));
     const tls = await certificate(this.certDir, [this.host, ...(this.options.altNames ?? [])]);
     const server = createServer(tls, (req, res) => {
       const path = new URL(req.url ?? "/", "https://mirror").pathname;
@@ -89,7 +91,7 @@ export class ProviderMirror {
       server.closeAllConnections();
       await new Promise<void>((ok) => server.close(() => ok()));
     }
-    if (this.certDir) await rm(this.certDir, { recursive: true, force: true });
+    if (this.certDir && !this.options.certDir) await rm(this.certDir, { recursive: true, force: true });
   }
 
   private async serve(path: string): Promise<{ path: string; size: number } | undefined> {
@@ -108,6 +110,11 @@ function contentType(path: string): string {
 /** A throwaway CA and a server certificate it signed for `names` (IP addresses or DNS names). */
 async function certificate(dir: string, names: string[]): Promise<{ key: string; cert: string }> {
   const file = (name: string) => join(dir, name);
+  const kept = await Promise.all([readFile(file("server.key"), "utf8"), readFile(file("server.pem"), "utf8"), readFile(file("names"), "utf8")]).catch(() => undefined);
+  if (kept && kept[2] === names.join(",") && (await exec("openssl", ["x509", "-checkend", "86400", "-noout", "-in", file("server.pem")]).then(() => true, () => false))) {
+    return { key: kept[0], cert: kept[1] };
+  }
+  await mkdir(dir, { recursive: true });
   const ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
   await exec("openssl", ["req", "-x509", ...ec, "-keyout", file("ca.key"), "-out", file("ca.pem"), "-days", "7",
     "-subj", "/CN=ktf test provider mirror CA", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign"]);
@@ -116,5 +123,6 @@ async function certificate(dir: string, names: string[]): Promise<{ key: string;
   await writeFile(file("server.ext"), `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n`);
   await exec("openssl", ["x509", "-req", "-in", file("server.csr"), "-CA", file("ca.pem"), "-CAkey", file("ca.key"), "-CAcreateserial",
     "-days", "7", "-extfile", file("server.ext"), "-out", file("server.pem")]);
+  await writeFile(file("names"), names.join(","));
   return { key: await readFile(file("server.key"), "utf8"), cert: await readFile(file("server.pem"), "utf8") };
 }
