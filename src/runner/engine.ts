@@ -31,8 +31,8 @@ export interface EngineOptions {
   /** The runner's own streams unless given (tests give theirs). */
   stdin?: Readable;
   stdout?: Writable;
-  /** Sees the engine's stdout as text too (the plan summaries it prints). */
-  onStdout?: (text: string) => void;
+  /** Sees the engine's output as text too (the plan summaries it prints, its errors). */
+  onOutput?: (stream: OutputStream, text: string) => void;
 }
 
 /**
@@ -58,7 +58,7 @@ export function startEngine(binary: string, args: readonly string[], options: En
     child.stdin.on("error", () => undefined);
     (options.stdin ?? process.stdin).pipe(terminalInput((size) => pty.apply(size))).pipe(child.stdin);
   }
-  const sealed = sealer ? sealOutput(child, sealer, stdout) : frameOutput(child, stdout, options.onStdout);
+  const sealed = sealer ? sealOutput(child, sealer, stdout) : frameOutput(child, stdout, options.onOutput);
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", (err) => reject(new KtfError(`cannot start ${binary}: ${err.message}`)));
     child.once("exit", (code, signal) => resolve(code ?? 128 + (SIGNAL_NUMBERS[signal ?? ""] ?? 1)));
@@ -104,15 +104,15 @@ export function writeFramed(out: Writable, chunks: Iterable<[OutputStream, Buffe
   framed.end();
 }
 
-/** Frames both of the child's streams, as they come, into `out`; resolves once both ended. `onStdout` sees stdout's text too. */
-async function frameOutput(child: ChildProcess, out: Writable, onStdout?: (text: string) => void): Promise<void> {
+/** Frames both of the child's streams, as they come, into `out`; resolves once both ended. `onOutput` sees their text too. */
+async function frameOutput(child: ChildProcess, out: Writable, onOutput?: (stream: OutputStream, text: string) => void): Promise<void> {
   const framed = new FramedOutput((line) => out.write(`${line}\n`));
-  const decoder = new StringDecoder("utf8");
+  const decoders = { stdout: new StringDecoder("utf8"), stderr: new StringDecoder("utf8") };
   const pump = async (source: Readable | null, stream: OutputStream) => {
     if (!source) return;
     for await (const chunk of source) {
       framed.push(stream, chunk as Buffer);
-      if (stream === "stdout") onStdout?.(decoder.write(chunk as Buffer));
+      onOutput?.(stream, decoders[stream].write(chunk as Buffer));
     }
   };
   await Promise.all([pump(child.stdout, "stdout"), pump(child.stderr, "stderr")]);

@@ -8,7 +8,8 @@ import { errorMessage, KtfError } from "../errors.js";
 import { ERRORED_PATH, LOCK_PATH, PLAN_PATH, PLAN_SUMMARY_HEADER } from "../state/http-backend.js";
 import { stateDigest, stateHeader, withHeader } from "../state/state-file.js";
 import { isInteractive, sealsOutput, writesLockFile } from "../api/commands.js";
-import { LOCK_FILE, lockFileFrame } from "../run-log/frames.js";
+import { LOCK_FILE, lockFileFrame, type OutputStream } from "../run-log/frames.js";
+import { removePoisonedEntry } from "./provider-cache.js";
 import { Sealer } from "../seal/sealed-log.js";
 import type { LockInfo } from "../state/state-lock.js";
 import type { Logger } from "../log.js";
@@ -110,11 +111,14 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   const sealer = sealerFor(job);
   const printed = new PrintedSummaries();
   const savesPlan = job.command === "plan" && Boolean(job.savePlanAs);
+  // Kept for what the runner reads in it: the plan's summaries, a cached provider refused.
+  let output = "";
+  const onOutput = (stream: OutputStream, text: string) => {
+    if (savesPlan && stream === "stdout") printed.push(text);
+    if (job.command === "init") output = (output + text).slice(-64 * 1024);
+  };
   const run = async (command: string, args: string[]) =>
-    runInterruptible(
-      startEngine(command, args, { cwd, env, terminal: isInteractive(job.command, job.args), ...(sealer ? { sealer } : {}), ...(savesPlan ? { onStdout: (text: string) => printed.push(text) } : {}) }),
-      signals,
-    );
+    runInterruptible(startEngine(command, args, { cwd, env, terminal: isInteractive(job.command, job.args), onOutput, ...(sealer ? { sealer } : {}) }), signals);
 
   const lockFile = join(cwd, LOCK_FILE);
   const lockedBefore = await readFile(lockFile, "utf8").catch(() => undefined);
@@ -122,7 +126,12 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
     // Like a local engine whose directory is already initialised, the command's output
     // is the command's own: init's output is shown only when init fails.
     const initArgs = job.command === "validate" ? ["init", "-input=false", "-backend=false"] : ["init", "-input=false"];
-    const init = await engineResult(binary, initArgs, { cwd, env, signal: stopped });
+    let init = await engineResult(binary, initArgs, { cwd, env, signal: stopped });
+    const removed = init.code !== 0 ? await removePoisonedEntry(outputText(init.output), cacheDir) : undefined;
+    if (removed) {
+      o.log.warn({ entry: removed }, "A cached provider did not match its download (something had replaced it): removed it, and init runs again");
+      init = await engineResult(binary, initArgs, { cwd, env, signal: stopped });
+    }
     if (init.code !== 0) {
       writeFramed(process.stdout, init.output);
       return { exitCode: init.code, error: `init failed with exit code ${init.code}` };
@@ -141,6 +150,10 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   stopStrayProcesses();
   if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));
   if (exitCode === 0 && writesLockFile(job.command, job.args)) await reportLockFile(lockFile, lockedBefore);
+  if (exitCode !== 0 && job.command === "init") {
+    const removed = await removePoisonedEntry(output, cacheDir);
+    if (removed) o.log.warn({ entry: removed }, "A cached provider did not match its download (something had replaced it): removed it; init again");
+  }
   await keepErroredState(o, cwd);
   if (savesPlan && (exitCode === 0 || exitCode === 2)) {
     printed.end();
@@ -238,6 +251,10 @@ function stopStrayProcesses(): void {
   } catch {
     // ESRCH: nothing else runs.
   }
+}
+
+function outputText(chunks: [OutputStream, Buffer][]): string {
+  return Buffer.concat(chunks.map(([, b]) => b)).toString("utf8");
 }
 
 /** The lock file goes back to the CLI when the command changed it (or made it). */

@@ -64,6 +64,21 @@ describe("a real provider from a mirror", () => {
     expect(existsSync(join(hostDir, "plugins/registry.ktf.dev/ktf/ktftest/0.1.0/linux_amd64"))).toBe(true);
   });
 
+  it("is never run from the cache when something there replaced it, and the cache heals", async () => {
+    // What a run's code could leave behind for the next run: a "provider" that leaves a mark.
+    const dir = "/ktf/cache/plugins/registry.ktf.dev/ktf/ktftest/0.1.0/linux_amd64";
+    const plant = await w.ktf(["sh", "--", "sh", "-c", `for f in ${dir}/*; do printf '#!/bin/sh\\ntouch /ktf/cache/planted-ran\\nexit 1\\n' > "$f"; done`]);
+    expect(plant.code, plant.stderr).toBe(0);
+    // The engine compares it with the download and refuses it; ktf removes it, and init again fetches the real one.
+    const before = p.mirror.downloads();
+    const plan = await w.ktf(["plan"]);
+    expect(plan.code, plan.stdout + plan.stderr).toBe(0);
+    expect(plan.stderr).toContain("ktf: A cached provider did not match its download (something had replaced it): removed it, and init runs again");
+    expect(p.mirror.downloads()).toBeGreaterThan(before);
+    const ran = await w.ktf(["sh", "--", "sh", "-c", "test -e /ktf/cache/planted-ran && echo RAN || echo NOT-RAN"]);
+    expect(ran.stdout, ran.stderr).toBe("NOT-RAN\n");
+  });
+
   it("is refused when the lock file's hashes do not match, with the engine's message", async () => {
     const lockPath = join(w.dir, ".terraform.lock.hcl");
     const good = await readFile(lockPath, "utf8");
