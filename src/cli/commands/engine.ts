@@ -117,6 +117,8 @@ async function planThenApply(t: Terminal, session: Session, base: Omit<RunReques
   const planned = await session.client.get(RESOURCES.Run, session.namespace, plan.metadata.name ?? "");
   const summary = (planned as Run | undefined)?.status?.plan;
   if (summary && !summary.hasChanges) return 0;
+  // What is approved is the saved plan: its own counts, from the file the apply will use.
+  if (summary) note(t, `\nktf: the saved plan (run ${plan.metadata.name}): ${summary.import ? `${summary.import} to import, ` : ""}${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy`);
   // The engine's own question, with the workspace named as terraform names its workspace.
   const destroying = args.includes("-destroy");
   t.stderr.write(
