@@ -1,8 +1,7 @@
 import { existsSync } from "node:fs";
-import { chmod, mkdir, rm } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectl } from "../harness/cluster.js";
-import { HELLO, runNameIn, workspaceFixture } from "../harness/workspace.js";
+import { HELLO, cacheVolume, runNameIn, workspaceFixture } from "../harness/workspace.js";
 
 describe("engines", () => {
   let w: Awaited<ReturnType<typeof workspaceFixture>>;
@@ -35,23 +34,14 @@ describe("engines", () => {
 
 describe("the provider cache volume", () => {
   let w: Awaited<ReturnType<typeof workspaceFixture>>;
-  let hostDir: string;
+  let cache: Awaited<ReturnType<typeof cacheVolume>>;
   beforeAll(async () => {
     w = await workspaceFixture("cache", { "main.tf": HELLO });
-    // No dynamic provisioner here: a static volume of the test's own storage class.
-    hostDir = `/var/lib/ktf/test-volumes/${w.ns}`;
-    await mkdir(hostDir, { recursive: true });
-    // hostPath volumes get no fsGroup ownership: let the run's user write.
-    await chmod(hostDir, 0o777);
-    await kubectl(["apply", "-f", "-"], {
-      input: `apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: ${w.ns}}\nspec:\n  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n  storageClassName: ${w.ns}\n  hostPath: {path: ${hostDir}, type: Directory}\n`,
-    });
-    await kubectl(["-n", w.ns, "patch", "workspace", "main", "--type=merge", "-p", JSON.stringify({ spec: { cache: { size: "100Mi", storageClassName: w.ns } } })]);
+    cache = await cacheVolume(w);
   });
   afterAll(async () => {
     await w.cleanup();
-    await kubectl(["delete", "pv", w.ns, "--wait=false"]).catch(() => undefined);
-    await rm(hostDir, { recursive: true, force: true });
+    await cache.remove();
   });
 
   it("is a claim the workspace owns, mounted by every run", async () => {
@@ -61,7 +51,7 @@ describe("the provider cache volume", () => {
     expect(claim.status.phase).toBe("Bound");
     expect(claim.metadata.ownerReferences[0]?.kind).toBe("Workspace");
     // The engine's plugin cache went to the volume, and stays there for the next run.
-    expect(existsSync(`${hostDir}/plugins`)).toBe(true);
+    expect(existsSync(`${cache.hostDir}/plugins`)).toBe(true);
     expect((await w.ktf(["plan"])).code).toBe(0);
   });
 });

@@ -1,10 +1,9 @@
-import { chmod, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kubectl } from "../harness/cluster.js";
 import { KTFTEST_REQUIRED, providerFixture } from "../harness/providers.js";
-import { workspaceFixture } from "../harness/workspace.js";
+import { cacheVolume, workspaceFixture } from "../harness/workspace.js";
 
 const CONFIG = `${KTFTEST_REQUIRED}
 resource "ktftest_object" "greeting" {
@@ -19,24 +18,16 @@ const tamper = (lock: string) => lock.replace(/hashes = \[[^\]]*\]/, `hashes = [
 describe("a real provider from a mirror", () => {
   let w: Awaited<ReturnType<typeof workspaceFixture>>;
   let p: Awaited<ReturnType<typeof providerFixture>>;
-  let hostDir: string;
+  let cache: Awaited<ReturnType<typeof cacheVolume>>;
   beforeAll(async () => {
     w = await workspaceFixture("providers", { "main.tf": CONFIG });
     p = await providerFixture(w);
-    // The workspace's provider cache, on a static volume (no dynamic provisioner here).
-    hostDir = `/var/lib/ktf/test-volumes/${w.ns}`;
-    await mkdir(hostDir, { recursive: true });
-    await chmod(hostDir, 0o777);
-    await kubectl(["apply", "-f", "-"], {
-      input: `apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: ${w.ns}}\nspec:\n  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n  storageClassName: ${w.ns}\n  hostPath: {path: ${hostDir}, type: Directory}\n`,
-    });
-    await kubectl(["-n", w.ns, "patch", "workspace", "main", "--type=merge", "-p", JSON.stringify({ spec: { cache: { size: "100Mi", storageClassName: w.ns } } })]);
+    cache = await cacheVolume(w);
   });
   afterAll(async () => {
     await p.stop();
     await w.cleanup();
-    await kubectl(["delete", "pv", w.ns, "--wait=false"]).catch(() => undefined);
-    await rm(hostDir, { recursive: true, force: true });
+    await cache.remove();
   });
 
   it("is installed by init, whose lock file comes back to the directory", async () => {
@@ -61,7 +52,7 @@ describe("a real provider from a mirror", () => {
     expect(apply.stdout).toMatch(/ktftest_object\.greeting: Creation complete/);
     expect(p.objects.objects.get("greeting")).toBe("hello from a real provider");
     expect(p.mirror.downloads()).toBe(before);
-    expect(existsSync(join(hostDir, "plugins/registry.ktf.dev/ktf/ktftest/0.1.0/linux_amd64"))).toBe(true);
+    expect(existsSync(join(cache.hostDir, "plugins/registry.ktf.dev/ktf/ktftest/0.1.0/linux_amd64"))).toBe(true);
   });
 
   it("is never run from the cache when something there replaced it, and the cache heals", async () => {

@@ -1,11 +1,11 @@
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { runSchema, type Run } from "../../src/api/run.js";
 import { connectToCluster } from "../../src/kube/connect.js";
 import type { HttpKubeClient } from "../../src/kube/http-client.js";
 import { RESOURCES } from "../../src/kube/resources.js";
-import { harness, ktf, testNamespace, type KtfResult, type KtfRunOptions } from "./cluster.js";
+import { harness, ktf, kubectl, testNamespace, type KtfResult, type KtfRunOptions } from "./cluster.js";
 
 /** A configuration directory with these files, removed by `remove`. */
 export async function configDir(files: Record<string, string | Buffer>): Promise<{ dir: string; remove: () => Promise<void> }> {
@@ -86,3 +86,26 @@ resource "terraform_data" "slow" {
   }
 }
 `;
+
+/**
+ * A provider cache volume for the fixture's workspace: there is no dynamic provisioner
+ * here, so a static hostPath volume of a storage class of the test's own. `hostDir` is
+ * what the runs see at /ktf/cache; `remove` deletes the volume and the directory.
+ */
+export async function cacheVolume(w: { ns: string }, workspace = "main"): Promise<{ hostDir: string; remove: () => Promise<void> }> {
+  const hostDir = `/var/lib/ktf/test-volumes/${w.ns}`;
+  await mkdir(hostDir, { recursive: true });
+  // hostPath volumes get no fsGroup ownership: let the run's user write.
+  await chmod(hostDir, 0o777);
+  await kubectl(["apply", "-f", "-"], {
+    input: `apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: ${w.ns}}\nspec:\n  capacity: {storage: 1Gi}\n  accessModes: [ReadWriteOnce]\n  storageClassName: ${w.ns}\n  hostPath: {path: ${hostDir}, type: Directory}\n`,
+  });
+  await kubectl(["-n", w.ns, "patch", "workspace", workspace, "--type=merge", "-p", JSON.stringify({ spec: { cache: { size: "100Mi", storageClassName: w.ns } } })]);
+  return {
+    hostDir,
+    async remove() {
+      await kubectl(["delete", "pv", w.ns, "--wait=false"]).catch(() => undefined);
+      await rm(hostDir, { recursive: true, force: true });
+    },
+  };
+}
