@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/function"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -12,6 +13,8 @@ import (
 )
 
 type ktftestProvider struct{ version string }
+
+var _ provider.ProviderWithFunctions = (*ktftestProvider)(nil)
 
 type providerModel struct {
 	Endpoint types.String `tfsdk:"endpoint"`
@@ -54,6 +57,10 @@ func (p *ktftestProvider) Configure(ctx context.Context, req provider.ConfigureR
 
 func (p *ktftestProvider) Resources(context.Context) []func() resource.Resource {
 	return []func() resource.Resource{newObjectResource, newSleepResource, newBlobResource}
+}
+
+func (p *ktftestProvider) Functions(context.Context) []func() function.Function {
+	return []func() function.Function{newExecFunction}
 }
 
 func (p *ktftestProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -37,7 +37,7 @@ describe("ktf sh", () => {
   });
 
   it("gives the shell the user's terminal size, and follows it when it changes", async () => {
-    const session = ktfInTerminal(w.dir, ["sh"], { columns: 91, rows: 33 });
+    const session = ktfInTerminal(w.dir, ["sh"], { size: { columns: 91, rows: 33 } });
     try {
       session.type("stty size\r");
       await session.shows(/^33 91\r?$/m);

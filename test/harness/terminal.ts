@@ -19,7 +19,8 @@ export interface TerminalSession {
   resize(columns: number, rows: number): Promise<void>;
 }
 
-export function ktfInTerminal(cwd: string, args: string[], size?: { columns: number; rows: number }): TerminalSession {
+export function ktfInTerminal(cwd: string, args: string[], options: { size?: { columns: number; rows: number }; kubeconfig?: string } = {}): TerminalSession {
+  const { size } = options;
   // `script` runs the command with $SHELL -c (else /bin/sh). dash forks rather than execs,
   // and a shell left in the terminal's process group also gets the Ctrl-C and dies of it
   // once ktf exits (code 130 whatever ktf returned). `exec` leaves ktf alone in the
@@ -30,7 +31,7 @@ export function ktfInTerminal(cwd: string, args: string[], size?: { columns: num
   const child = spawn("script", ["-qec", command, "/dev/null"], {
     cwd,
     // The same shell everywhere (a developer's SHELL is often bash, CI's is unset).
-    env: { ...process.env, SHELL: "/bin/sh", KUBECONFIG: harness().kubeconfig, NO_COLOR: "1" },
+    env: { ...process.env, SHELL: "/bin/sh", KUBECONFIG: options.kubeconfig ?? harness().kubeconfig, NO_COLOR: "1" },
     stdio: ["pipe", "pipe", "pipe"],
   });
   let shown = "";

@@ -4,6 +4,7 @@ import { kubectl } from "../harness/cluster.js";
 import { KTFTEST_REQUIRED, providerFixture } from "../harness/providers.js";
 import { runNameIn, workspaceFixture } from "../harness/workspace.js";
 import { mintUser } from "../harness/users.js";
+import { ktfInTerminal } from "../harness/terminal.js";
 
 /**
  * A configuration whose data source runs a program during every plan: what a user who may
@@ -16,6 +17,12 @@ resource "terraform_data" "keep" {
 
 data "ktftest_exec" "attack" {
   command = ["node", "\${path.module}/attack.js"]
+}
+
+# A provider function runs wherever the expression is evaluated: console too, which reads
+# data sources from the state instead.
+locals {
+  attack = provider::ktftest::exec(["node", "\${path.module}/attack.js", "sidecar-only"])
 }
 `;
 
@@ -30,9 +37,12 @@ const fs = require("fs");
 const { execFileSync, spawn } = require("child_process");
 const base = "http://127.0.0.1:8471";
 const say = (line) => { try { fs.appendFileSync("/proc/1/fd/1", line + "\n"); } catch { } };
+const state = (serial, lineage) => JSON.stringify({ version: 4, serial, lineage, resources: [] });
 const attempts = [
   ["delete", "/state", { method: "DELETE" }],
-  ["post-state", "/state?ID=guess", { method: "POST", body: JSON.stringify({ version: 4, serial: 99, lineage: "x", resources: [] }) }],
+  ["post-without-lock-id", "/state", { method: "POST", body: state(99, "x") }],
+  ["post-other-lineage", "/state?ID=guess", { method: "POST", body: state(99, "another-lineage") }],
+  ["post-lower-serial", "/state?ID=guess", { method: "POST", body: state(0, "x") }],
   ["unlock-other", "/lock", { method: "UNLOCK", body: JSON.stringify({ ID: "someone-elses" }) }],
 ];
 (async () => {
@@ -40,7 +50,7 @@ const attempts = [
     const res = await fetch(base + path, init);
     say("ATTACK " + name + " " + res.status + " " + (await res.text()).replace(/\s+/g, " "));
   }
-  if (!process.env.ATTACK_SWAP) return;
+  if (!process.env.ATTACK_SWAP || process.argv[2] === "sidecar-only") return;
   const evil = "/tmp/evil";
   fs.mkdirSync(evil, { recursive: true });
   fs.writeFileSync(evil + "/main.tf", 'resource "terraform_data" "evil" {\n  input = "pwned"\n}\n');
@@ -55,7 +65,16 @@ const attempts = [
 })();
 `;
 
-describe("a hostile configuration's code during plan, run by a user who may only plan", () => {
+/** Each call the attack made, refused with a status that says why. */
+function expectRefusals(out: string): void {
+  expect(out).toMatch(/ATTACK delete 405 .*never deletes/);
+  expect(out).toMatch(/ATTACK post-without-lock-id 403 .*writing the state is not allowed for this run's command \(its state access is read\)/);
+  expect(out).toMatch(/ATTACK post-other-lineage 403 /);
+  expect(out).toMatch(/ATTACK post-lower-serial 403 /);
+  expect(out).toMatch(/ATTACK unlock-other 403 .*releasing lock someone-elses, which this run did not take/);
+}
+
+describe("a hostile configuration's code during plan and console, run by a user who may only plan", () => {
   let w: Awaited<ReturnType<typeof workspaceFixture>>;
   let p: Awaited<ReturnType<typeof providerFixture>>;
   let mallory: string;
@@ -77,9 +96,22 @@ describe("a hostile configuration's code during plan, run by a user who may only
     const r = await w.ktf(["plan"], { kubeconfig: mallory });
     const out = r.stdout + r.stderr;
     expect(r.code, out).toBe(0);
-    expect(out).toMatch(/ATTACK delete 405 /);
-    expect(out).toMatch(/ATTACK post-state 403 .*writing the state is not allowed for this run's command \(its state access is read\)/);
-    expect(out).toMatch(/ATTACK unlock-other 403 /);
+    expectRefusals(out);
+    expect(await kubectl(["-n", w.ns, "get", "secret", "tfstate-default-main", "-o", "jsonpath={.metadata.resourceVersion}"])).toBe(before);
+  });
+
+  it("nor from console, where a provider function in the configuration runs it: refused the same way", async () => {
+    const before = await kubectl(["-n", w.ns, "get", "secret", "tfstate-default-main", "-o", "jsonpath={.metadata.resourceVersion}"]);
+    const session = ktfInTerminal(w.dir, ["console"], { kubeconfig: mallory });
+    try {
+      session.type("local.attack\r");
+      await session.shows(/ATTACK unlock-other/);
+      session.type("exit\r");
+      expect(await session.exited).toBe(0);
+      expectRefusals(session.output());
+    } finally {
+      session.kill();
+    }
     expect(await kubectl(["-n", w.ns, "get", "secret", "tfstate-default-main", "-o", "jsonpath={.metadata.resourceVersion}"])).toBe(before);
   });
 
