@@ -122,6 +122,22 @@ build_terraform() {
   rm -rf "$out" && mv "$out.tmp" "$out"
 }
 
+# OTF's go.mod has replace lines, so `go install` refuses it and a wrapper module would not
+# inherit them: build inside a writable copy of the module itself.
+build_otf() {
+  local out=$KTF_BIN_CACHE/otf-$OTF_VERSION
+  [ -x "$out/otfd" ] && return
+  log "building OTF $OTF_VERSION (otfd)"
+  local src=$KTF_CACHE/src/otf-$OTF_VERSION module
+  module=$(GOFLAGS= GONOSUMDB=github.com/leg100/otf go mod download -json "github.com/leg100/otf@$OTF_VERSION" |
+    sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p')
+  [ -d "$module" ] || { log "go mod download gave no directory for github.com/leg100/otf@$OTF_VERSION"; exit 1; }
+  rm -rf "$src" && cp -R "$module" "$src" && chmod -R u+w "$src"
+  mkdir -p "$out.tmp"
+  (cd "$src" && GONOSUMDB=github.com/leg100/otf go build -trimpath -ldflags "-s -w" -o "$out.tmp/otfd" ./cmd/otfd)
+  rm -rf "$out" && mv "$out.tmp" "$out"
+}
+
 # go_install NAME VERSION MODULE/PATH: a module's command, built as `go install` builds it.
 go_install() {
   local name=$1 version=$2 pkg=$3
@@ -142,9 +158,9 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes coredns tofu terraform versitygw fake-gcs-server ktftest-provider)
 for t in "${targets[@]}"; do
   case $t in
-    etcd|kubernetes|coredns|tofu|terraform|versitygw) "build_$t" ;;
+    etcd|kubernetes|coredns|tofu|terraform|versitygw|otf) "build_$t" ;;
     fake-gcs-server) build_fake_gcs_server ;;
     ktftest-provider) build_ktftest_provider ;;
-    *) echo "unknown target: $t (expected etcd, kubernetes, coredns, tofu, terraform, versitygw, fake-gcs-server or ktftest-provider)" >&2; exit 2 ;;
+    *) echo "unknown target: $t (expected etcd, kubernetes, coredns, tofu, terraform, versitygw, fake-gcs-server, ktftest-provider or otf)" >&2; exit 2 ;;
   esac
 done

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the local cluster and image builds need. Idempotent: it
-# does nothing when they are all present.
+# Installs the Debian packages the local cluster and image builds need, or only those named
+# (scripts/otf.sh: postgresql). Idempotent: it does nothing when they are all present.
+#   scripts/install-host-packages.sh [PACKAGE...]
 set -euo pipefail
 pkgs=(containerd runc buildah containernetworking-plugins debootstrap iptables conntrack
   iproute2 openssl socat util-linux mount kmod ca-certificates curl xz-utils)
+[ $# -eq 0 ] || pkgs=("$@")
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")

@@ -8,6 +8,9 @@ TERRAFORM_VERSION=v1.5.7
 # Real object stores for the backup tests: S3 (checks SigV4 signatures) and GCS (JSON API).
 VERSITYGW_VERSION=v1.8.0
 FAKE_GCS_VERSION=v1.56.1
+# A Terraform Cloud API server for the cloud workspace tests (scripts/otf.sh); the only
+# release the module proxy serves whole.
+OTF_VERSION=v0.1.0
 # The test provider built from providers/ktftest (scripts/build-provider.sh).
 KTFTEST_PROVIDER_VERSION=0.1.0
 # Cluster DNS for the local cluster; its go.mod needs Go >= 1.26.0.

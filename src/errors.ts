@@ -86,8 +86,63 @@ export class IntegrityError extends KtfError {
   override readonly name = "IntegrityError";
 }
 
+/** A terraform CLI configuration that cannot be read; names the file, line and what was expected. */
+export class CliConfigError extends KtfError {
+  override readonly name = "CliConfigError";
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    message: string,
+  ) {
+    super(line > 0 ? `${file}:${line}: ${message}` : `${file}: ${message}`);
+  }
+}
+
+/**
+ * A Terraform Cloud / Enterprise API answered with an error status. Neither the token nor a
+ * sensitive value sent is ever in the message.
+ */
+export class CloudApiError extends KtfError {
+  override readonly name: string = "CloudApiError";
+  constructor(
+    readonly host: string,
+    readonly status: number,
+    /** "GET /workspaces/ws-123", for the message and for logs. */
+    readonly request: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+  get isConflict(): boolean {
+    return this.status === 409;
+  }
+  get isUnprocessable(): boolean {
+    return this.status === 422;
+  }
+}
+
+/** TFC/TFE refused the API token (401). */
+export class CloudAuthError extends CloudApiError {
+  override readonly name = "CloudAuthError";
+  constructor(host: string, request: string) {
+    super(host, 401, request, `the token for ${host} was refused (401 to ${request}): give a valid API token for ${host}`);
+  }
+}
+
+/** A TFC/TFE host could not be reached at all (DNS, refused, TLS, timeout). */
+export class CloudConnectionError extends KtfError {
+  override readonly name = "CloudConnectionError";
+}
+
 export function isApiError(err: unknown, status?: number): err is ApiError {
   return err instanceof ApiError && (status === undefined || err.status === status);
+}
+
+export function isCloudApiError(err: unknown, status?: number): err is CloudApiError {
+  return err instanceof CloudApiError && (status === undefined || err.status === status);
 }
 
 export function errorMessage(err: unknown): string {
