@@ -155,7 +155,7 @@ build_fake_gcs_server() { go_install fake-gcs-server "$FAKE_GCS_VERSION" github.
 build_ktftest_provider() { "$here/build-provider.sh" >/dev/null; }
 
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes coredns tofu terraform versitygw fake-gcs-server ktftest-provider)
+[ ${#targets[@]} -gt 0 ] || targets=(etcd kubernetes coredns tofu terraform versitygw fake-gcs-server ktftest-provider otf)
 for t in "${targets[@]}"; do
   case $t in
     etcd|kubernetes|coredns|tofu|terraform|versitygw|otf) "build_$t" ;;

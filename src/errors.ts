@@ -141,6 +141,17 @@ export function isApiError(err: unknown, status?: number): err is ApiError {
   return err instanceof ApiError && (status === undefined || err.status === status);
 }
 
+/** A cloud workspace that cannot be synced, with the reason its Ready condition gives. */
+export class CloudSyncError extends KtfError {
+  override readonly name = "CloudSyncError";
+  constructor(
+    readonly reason: "CloudCredentials" | "CloudWorkspaceTaken" | "CloudSyncFailed",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export function isCloudApiError(err: unknown, status?: number): err is CloudApiError {
   return err instanceof CloudApiError && (status === undefined || err.status === status);
 }

@@ -41,5 +41,15 @@ export const REASON = {
   BackedUp: "BackedUp",
   BackupFailed: "BackupFailed",
   BackupDisabled: "BackupDisabled",
+  /** The TFC workspace is as the spec says. */
+  CloudSynced: "CloudSynced",
+  /** No token for the TFC host, or TFC refused it. */
+  CloudCredentials: "CloudCredentials",
+  /** A TFC workspace of that name exists and is not this Workspace's (spec.cloud.adopt takes it). */
+  CloudWorkspaceTaken: "CloudWorkspaceTaken",
+  /** TFC answered with an error, or could not be reached. */
+  CloudSyncFailed: "CloudSyncFailed",
+  /** Deleting the Workspace: its deletionPolicy could not be carried out yet. */
+  CloudDeletionFailed: "CloudDeletionFailed",
 } as const;
 export type Reason = (typeof REASON)[keyof typeof REASON];

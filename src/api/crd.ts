@@ -16,16 +16,21 @@ export function openApiSchema(schema: z.ZodType): JsonSchema {
   return structural(json);
 }
 
-function structural(node: unknown): JsonSchema {
-  if (Array.isArray(node)) return node.map(structural) as unknown as JsonSchema;
+/** `names`: the node is a `properties` map, whose keys are field names (a field may be called "id"), not keywords. */
+function structural(node: unknown, names = false): JsonSchema {
+  if (Array.isArray(node)) return node.map((n) => structural(n)) as unknown as JsonSchema;
   if (node === null || typeof node !== "object") return node as JsonSchema;
   const out: JsonSchema = {};
   for (const [key, value] of Object.entries(node)) {
+    if (names) {
+      out[key] = structural(value);
+      continue;
+    }
     if (key === "$schema" || key === "id") continue;
     if (key === "additionalProperties" && value === false) continue;
     // zod bounds every integer to JavaScript's safe range; Kubernetes has its own (int64).
     if ((key === "maximum" || key === "minimum") && Math.abs(value as number) === Number.MAX_SAFE_INTEGER) continue;
-    out[key] = typeof value === "object" && value !== null && !key.startsWith("x-kubernetes") ? structural(value) : value;
+    out[key] = typeof value === "object" && value !== null && !key.startsWith("x-kubernetes") ? structural(value, key === "properties") : value;
   }
   return out;
 }

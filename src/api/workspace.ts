@@ -2,6 +2,7 @@ import { z } from "zod";
 import { API_VERSION, WORKSPACE } from "./group.js";
 import { DEFAULT_PRIVILEGED_COMMANDS, ENGINE_COMMANDS } from "./commands.js";
 import { conditionList, objectMeta, objectName, quantity, valueSource } from "./meta.js";
+import { cloudSpecSchema, cloudStatusSchema } from "./cloud.js";
 
 const oneSource = [
   {
@@ -146,6 +147,7 @@ export const workspaceSpecSchema = z.object({
     })
     .prefault({})
     .describe("Every state write is kept as a version: how many, for how long."),
+  cloud: cloudSpecSchema.optional().describe("Sync this workspace to a Terraform Cloud or Enterprise workspace: TFC keeps its state and runs the engine."),
   backup: z.boolean().default(true).describe("Copy every state version to the installation's backup store (S3 or GCS), when it has one."),
   restoreFromBackup: z.boolean().default(true).describe("A workspace that has no state yet starts from its newest backup, when one exists."),
 });
@@ -198,6 +200,7 @@ export const workspaceStatusSchema = z.object({
     })
     .optional(),
   serviceAccountName: z.string().optional().describe("The ServiceAccount runs execute as."),
+  cloud: cloudStatusSchema.optional(),
   operatorVersion: z.string().optional().describe("The version of the ktf operator that last reconciled the workspace (users may read this, not the operator's Deployment)."),
 });
 export type WorkspaceStatus = z.infer<typeof workspaceStatusSchema>;

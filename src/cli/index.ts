@@ -125,6 +125,7 @@ export function buildProgram(t: Terminal, setExit: (code: number) => void): Comm
     .option("--cli-config-secret <name>", "the Secret (key config.tfrc) with the engine's CLI configuration for workspaces that name none, in each workspace's namespace")
     .option("--backup <url>", "copy every state version to s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (repeatable; ?region=R&endpoint=http://HOST:PORT)", collect)
     .option("--backup-secret <name>", "a Secret in the operator's namespace with the stores' credentials (default: the operator's ServiceAccount)")
+    .option("--cloud-credentials <name>", "a Secret in the operator's namespace whose key credentials.tfrc is a terraform CLI configuration with credentials \"HOST\" { token = ... } for Terraform Cloud / Enterprise")
     .action((o: InstallCommandOptions) => run(() => install(t, o))());
 
   // Only shown by `ktf operator --help`: the operator parses its own flags (src/operator/main.ts).

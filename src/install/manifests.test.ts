@@ -7,11 +7,11 @@ const rulesOf = (objects: KubeObject[], name: string) => ((objects.find((o) => o
 const bindings = (objects: KubeObject[]) => objects.filter((o) => o.kind.endsWith("RoleBinding")).map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);
 
 describe("the operator's RBAC", () => {
-  it("grants only verbs the controllers use: no deletecollection, no ConfigMaps, no logs", () => {
+  it("grants only verbs the controllers use: no deletecollection, no ConfigMaps but reading one (a cloud variable's value), no logs", () => {
     const rules = rulesOf(installManifests(), OPERATOR_NAME);
     expect(rules.length).toBeGreaterThan(0);
     expect(rules.flatMap((r) => r.verbs)).not.toContain("deletecollection");
-    expect(rules.flatMap((r) => r.resources)).not.toContain("configmaps");
+    expect(rules.filter((r) => r.resources.includes("configmaps")).flatMap((r) => r.verbs)).toEqual(["get"]);
     expect(rules.flatMap((r) => r.resources)).not.toContain("pods/log");
     expect(rules.filter((r) => r.apiGroups.includes("ktf.dev") && r.resources.includes("workspaces")).flatMap((r) => r.verbs)).toEqual(["get", "list", "watch"]);
   });
@@ -39,5 +39,18 @@ describe("the user role", () => {
     expect(onRuns).toContain("patch");
     expect(onRuns).not.toContain("update");
     expect(rules.flatMap((r) => r.resources)).not.toContain("pods/attach");
+  });
+});
+
+describe("--cloud-credentials", () => {
+  it("mounts the Secret's credentials.tfrc for the operator alone, as TF_CLI_CONFIG_FILE", () => {
+    const deployment = installManifests({ cloudCredentials: "tfc" }).find((o) => o.kind === "Deployment") as unknown as {
+      spec: { template: { spec: { volumes: { name: string; secret?: { secretName: string; items: { key: string }[] } }[]; containers: { env: { name: string; value?: string }[]; volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[] }[] } } };
+    };
+    const pod = deployment.spec.template.spec;
+    expect(pod.volumes.find((v) => v.name === "cloud-credentials")?.secret).toEqual({ secretName: "tfc", items: [{ key: "credentials.tfrc", path: "credentials.tfrc" }] });
+    expect(pod.containers[0]?.volumeMounts).toContainEqual({ name: "cloud-credentials", mountPath: "/var/run/secrets/ktf/cloud", readOnly: true });
+    expect(pod.containers[0]?.env).toContainEqual({ name: "TF_CLI_CONFIG_FILE", value: "/var/run/secrets/ktf/cloud/credentials.tfrc" });
+    expect(JSON.stringify(installManifests().find((o) => o.kind === "Deployment"))).not.toMatch(/cloud-credentials|TF_CLI_CONFIG_FILE/);
   });
 });

@@ -29,6 +29,8 @@ export interface InstallOptions {
   backup?: BackupInstallOptions;
   /** The default CLI configuration Secret of workspaces (by name, in each workspace's namespace). */
   cliConfigSecret?: string;
+  /** A Secret of the operator's namespace with the TFC credentials file (key credentials.tfrc). */
+  cloudCredentials?: string;
 }
 
 export interface BackupInstallOptions {
@@ -85,7 +87,7 @@ function clusterRole(name: string, rules: Rule[], extraLabels: Record<string, st
 
 /**
  * What the operator may do in the namespaces it watches: exactly the verbs its controllers
- * use (no deletecollection, no ConfigMaps, no pod logs). Server-side apply needs create for
+ * use (no deletecollection, no pod logs). Server-side apply needs create for
  * what does not exist yet, and patch.
  */
 function operatorRules(): Rule[] {
@@ -101,6 +103,8 @@ function operatorRules(): Rule[] {
     { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"] },
     // State versions and pointers, plans, outputs; pruned versions are deleted.
     { apiGroups: [""], resources: ["secrets"], verbs: [...READ, "create", "update", "patch", "delete"] },
+    // A cloud workspace's variable values given by configMapKeyRef, which the operator sends to TFC.
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["get"] },
     { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["get", "create", "patch"] },
     { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "create"] },
     { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
@@ -181,9 +185,10 @@ function operatorDeployment(o: InstallOptions): KubeObject {
                 { name: "KTF_LOG_LEVEL", value: o.logLevel },
                 { name: "KTF_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "HOME", value: "/tmp" },
+                ...(o.cloudCredentials ? [{ name: "TF_CLI_CONFIG_FILE", value: `${CLOUD_CREDENTIALS_DIR}/${CLOUD_CREDENTIALS_KEY}` }] : []),
               ],
               ...(backup.envFrom.length ? { envFrom: backup.envFrom } : {}),
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...backup.mounts],
+              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...backup.mounts, ...(o.cloudCredentials ? [{ name: "cloud-credentials", mountPath: CLOUD_CREDENTIALS_DIR, readOnly: true }] : [])],
               ports: [{ name: "http", containerPort: OPERATOR_PORT }],
               livenessProbe: probe("/healthz"),
               readinessProbe: probe("/readyz"),
@@ -195,7 +200,12 @@ function operatorDeployment(o: InstallOptions): KubeObject {
               },
             },
           ],
-          volumes: [{ name: "tmp", emptyDir: {} }, ...backup.volumes],
+          volumes: [
+            { name: "tmp", emptyDir: {} },
+            ...backup.volumes,
+            // Read on each use, so that a changed Secret (the kubelet updates the file) is seen without a restart.
+            ...(o.cloudCredentials ? [{ name: "cloud-credentials", secret: { secretName: o.cloudCredentials, items: [{ key: CLOUD_CREDENTIALS_KEY, path: CLOUD_CREDENTIALS_KEY }] } }] : []),
+          ],
         },
       },
     },
@@ -203,6 +213,8 @@ function operatorDeployment(o: InstallOptions): KubeObject {
 }
 
 const OPERATOR_CLUSTER_ROLE = `${OPERATOR_NAME}-cluster`;
+const CLOUD_CREDENTIALS_DIR = "/var/run/secrets/ktf/cloud";
+export const CLOUD_CREDENTIALS_KEY = "credentials.tfrc";
 
 function binding(kind: "RoleBinding" | "ClusterRoleBinding", role: string, o: InstallOptions, namespace?: string): KubeObject {
   return {

@@ -11,6 +11,7 @@ import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import { createLogger, type Logger } from "../log.js";
 import { OPERATOR_NAME, OPERATOR_PORT } from "../install/manifests.js";
 import { RunController } from "./controllers/run.js";
+import { CliCredentials } from "../cloud/credentials.js";
 import { WorkspaceController } from "./controllers/workspace.js";
 import type { ObjectKey } from "./controllers/types.js";
 import { Controller, ownKey, ownerKey, type WatchSource } from "./runtime/controller.js";
@@ -130,7 +131,11 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const stores = c.backups.length ? (await import("../backup/object-store.js")).objectStoreFor : undefined;
   const backups = stores ? new Backups(c.backups.map((target) => ({ target, store: stores(target) }))) : undefined;
   const apiAudiences = [...DEFAULT_API_AUDIENCES, ...ownTokenAudiences()];
-  const workspaceController = new WorkspaceController({ client, events, log, now, metrics, apiAudiences, ...(backups ? { backups } : {}) });
+  // The installation's TFC credentials (ktf install --cloud-credentials), read when needed: a changed Secret is seen.
+  const credentialsFile = process.env.TF_CLI_CONFIG_FILE;
+  const credentials = credentialsFile ? () => (existsSync(credentialsFile) ? CliCredentials.load(credentialsFile) : Promise.resolve(undefined)) : undefined;
+  const cloud = { fetch, ...(credentials ? { credentials } : {}) };
+  const workspaceController = new WorkspaceController({ client, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
   const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
   const controllers = [
     new Controller({

@@ -15,13 +15,15 @@ declare module "vitest" {
     nodeIp: string;
     /** The test provider's mirror directory (scripts/build-provider.sh). */
     providerMirrorDir: string;
+    /** OTF, a real TFC API server on the node's address (scripts/otf.sh env). */
+    otf: Record<string, string>;
   }
 }
 
 const ROOT = join(new URL("../..", import.meta.url).pathname);
 
-function run(command: string, args: string[], what: string): string {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+function run(command: string, args: string[], what: string, env: NodeJS.ProcessEnv = process.env): string {
+  const result = spawnSync(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
   if (result.status !== 0) throw new Error(`${what} failed (exit ${result.status}): ${command} ${args.join(" ")}`);
   return result.stdout;
 }
@@ -68,6 +70,9 @@ export default function setup(project: TestProject): () => void {
   const kubeconfig = env.KUBECONFIG ?? "";
   const storesWereUp = spawnSync("scripts/object-stores.sh", ["status"], { cwd: ROOT }).status === 0;
   const stores = envLines(run("scripts/object-stores.sh", ["up"], "starting the object stores"));
+  const otfEnv = { ...process.env, OTF_HOST: env.NODE_IP ?? "127.0.0.1" };
+  const otfWasUp = spawnSync("scripts/otf.sh", ["status"], { cwd: ROOT, env: otfEnv }).status === 0;
+  const otf = envLines(run("scripts/otf.sh", ["up"], "starting OTF", otfEnv));
   run("npm", ["run", "--silent", "build"], "building ktf");
   const providerMirrorDir = run("scripts/build-provider.sh", [], "building the test provider").trim();
   const image = run("scripts/build-images.sh", ["ktf"], "building the ktf image").trim().split("\n").pop() ?? "";
@@ -81,9 +86,11 @@ export default function setup(project: TestProject): () => void {
   project.provide("stockApi", stockApi);
   project.provide("nodeIp", env.NODE_IP ?? "");
   project.provide("providerMirrorDir", providerMirrorDir);
+  project.provide("otf", otf);
   return () => {
     const keep = Boolean(process.env.KTF_KEEP_CLUSTER);
     if (!storesWereUp && !keep) run("scripts/object-stores.sh", ["down"], "stopping the object stores");
+    if (!otfWasUp && !keep) run("scripts/otf.sh", ["down"], "stopping OTF", otfEnv);
     if (!wasUp && !keep) run("scripts/cluster.sh", ["down"], "stopping the cluster");
   };
 }

@@ -22,6 +22,7 @@ export interface InstallCommandOptions extends KtfOptions {
   cliConfigSecret?: string;
   backup?: string[];
   backupSecret?: string;
+  cloudCredentials?: string;
 }
 
 /** A whole number option within bounds, or a UsageError that names the option. */
@@ -54,6 +55,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     watchNamespaces: o.watchNamespaces ? o.watchNamespaces.split(",").filter(Boolean) : [],
     startTimeoutSeconds: wholeNumber("--start-timeout", o.startTimeout, defaultInstallOptions.startTimeoutSeconds, 1),
     ...(o.cliConfigSecret ? { cliConfigSecret: o.cliConfigSecret } : {}),
+    ...(o.cloudCredentials ? { cloudCredentials: o.cloudCredentials } : {}),
     ...(o.backup?.length ? { backup: { urls: o.backup, ...(o.backupSecret ? { secret: o.backupSecret } : {}) } } : {}),
   });
   if (o.dryRun) {

@@ -82,6 +82,11 @@ export class RunController {
       await this.finish(run, "Failed", ws === "missing" ? REASON.WorkspaceNotFound : REASON.InvalidSpec, ws === "missing" ? `workspace ${run.spec.workspace} does not exist in namespace ${key.namespace}` : ws);
       return {};
     }
+    if (ws.spec.cloud) {
+      // Its state and engine are TFC's: a pod here would plan against an empty state.
+      await this.finish(run, "Failed", REASON.InvalidSpec, `workspace ${ws.metadata.name} is synced to TFC (spec.cloud): this version of ktf does not start its runs yet; start them in TFC`);
+      return {};
+    }
     await this.adopt(run, ws);
 
     const pod = await this.o.client.get<PodWithStatus>(RESOURCES.Pod, key.namespace, names.runPod(key.name));

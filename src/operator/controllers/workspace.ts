@@ -20,6 +20,7 @@ import { KTF_VERSION } from "../../version.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
+import { cloudClient, cloudFailure, syncCloudWorkspace, type CloudSyncOptions, type CloudSyncResult } from "../cloud-workspace.js";
 
 export interface WorkspaceControllerOptions {
   client: KubeClient;
@@ -31,6 +32,8 @@ export interface WorkspaceControllerOptions {
   metrics?: OperatorMetrics;
   /** The audiences the API server accepts: no run gets a token for one of them. */
   apiAudiences: readonly string[];
+  /** How workspaces with spec.cloud reach TFC. */
+  cloud?: Omit<CloudSyncOptions, "client" | "events">;
 }
 
 /** The part of the engine's state file that the workspace shows. */
@@ -41,6 +44,10 @@ interface StateFile {
 }
 
 const IDENTITY_RECHECK_MS = 5000;
+/** A TFC workspace is compared with its spec this often, so that a change made in TFC is put back. */
+const CLOUD_RESYNC_MS = 60_000;
+const CLOUD_RETRY_MS = 15_000;
+const CLOUD_SETTLING_MS = 3000;
 
 /**
  * Keeps what a workspace's runs need (ServiceAccount, RBAC for the state, the cache
@@ -65,6 +72,7 @@ export class WorkspaceController {
       return {};
     }
     const ws = parsed.data;
+    if (ws.spec.cloud) return this.reconcileCloud(ws);
     const { serviceAccountName, refusal } = await this.ensureRunnerAccess(ws);
     const runs = await runsOfWorkspace(this.o.client, ws);
     const loc = { namespace: ws.metadata.namespace ?? "", suffix: ws.metadata.name ?? "" };
@@ -119,6 +127,42 @@ export class WorkspaceController {
     // A ServiceAccount gets its opt-in label without the workspace changing: look again soon.
     const later = [restore?.requeueAfter, copied?.requeueAfter, ws.spec.stateHistory.maxAgeDays ? 3_600_000 : undefined, refusal ? IDENTITY_RECHECK_MS : undefined].filter((x) => x !== undefined);
     return later.length ? { requeueAfter: Math.min(...later) } : {};
+  }
+
+  /**
+   * A workspace synced to TFC: TFC keeps its state and runs its engine, so there is no
+   * ServiceAccount, state Secret or cache here; the TFC workspace is kept as the spec says
+   * and looked at again every CLOUD_RESYNC_MS (a change made in TFC is put back).
+   */
+  private async reconcileCloud(ws: Workspace): Promise<ReconcileResult> {
+    const o: CloudSyncOptions = { client: this.o.client, events: this.o.events, fetch: this.o.cloud?.fetch ?? fetch, ...(this.o.cloud?.credentials ? { credentials: this.o.cloud.credentials } : {}) };
+    let synced: CloudSyncResult | undefined;
+    let failure: ReturnType<typeof cloudFailure> | undefined;
+    try {
+      const client = await cloudClient(o, ws);
+      synced = await syncCloudWorkspace(o, ws, client);
+    } catch (err) {
+      failure = cloudFailure(err);
+      if (ws.status?.conditions?.find((c) => c.type === CONDITION.Ready)?.message !== failure.message) this.o.events.warning(ws, failure.reason, failure.message);
+    }
+    if (synced?.outputs) {
+      const { secret } = outputsSecret(ws, Object.fromEntries(Object.entries(synced.outputs).map(([k, v]) => [k, v.value])));
+      await this.o.client.apply(secret, { force: true });
+    }
+    await this.writeStatus(ws, (s) => {
+      s.operatorVersion = KTF_VERSION;
+      if (synced) {
+        s.cloud = synced.cloud;
+        setOptional(s, "stateSerial", synced.serial);
+        if (synced.outputs) {
+          s.outputs = visibleOutputs(synced.outputs);
+          s.outputsSecret = names.outputsSecret(ws.metadata.name ?? "");
+        }
+      }
+      const ready = failure ? { status: "False" as const, ...failure } : { status: "True" as const, reason: REASON.CloudSynced, message: `TFC workspace ${synced?.cloud.workspaceName} (${synced?.cloud.workspaceId})` };
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Ready, ...ready, observedGeneration: ws.metadata.generation }, this.o.now());
+    });
+    return { requeueAfter: failure ? CLOUD_RETRY_MS : synced?.settling ? CLOUD_SETTLING_MS : CLOUD_RESYNC_MS };
   }
 
   /** The versions kept under the workspace's retention, after deleting the others. */
