@@ -120,19 +120,28 @@ describe("a hostile configuration's code during plan and console, run by a user 
     expect(await kubectl(["-n", w.ns, "get", "secret", "tfstate-default-main", "-o", "jsonpath={.metadata.resourceVersion}"])).toBe(before);
   });
 
-  it("cannot swap the saved plan for another one: the run fails and its plan cannot be applied", async () => {
+  it("cannot swap the saved plan for another one: such a run fails, and no plan kept or applied is the other one", async () => {
     await w.client.patch(RESOURCES.Workspace, w.ns, "main", {
       spec: { env: [{ name: "KTFTEST_ENDPOINT", value: p.objects.url }, { name: "ATTACK_SWAP", value: "1" }] },
     });
-    const plan = await w.ktf(["plan", "-out=x"], { kubeconfig: mallory });
-    const out = plan.stdout + plan.stderr;
-    expect(out).toContain("ATTACK evil plan ready");
-    expect(out).toMatch(/No changes/);
-    expect(plan.code, out).toBe(1);
-    expect(out).toMatch(/the saved plan file \(1 to add, 0 to change, 1 to destroy\) is not the plan the engine showed \(0 to add, 0 to change, 0 to destroy\): something in the run replaced it/);
-    const applied = await w.ktf(["apply", `-plan=${runNameIn(plan)}`]);
-    expect(applied.code).toBe(1);
-    expect(applied.stderr).toMatch(/plan/);
+    // The swap races the engine's exit; on a loaded machine it can lose. Whatever the race
+    // gives, a plan the engine did not show is never kept: up to three tries for a swap.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const plan = await w.ktf(["plan", "-out=x"], { kubeconfig: mallory });
+      const out = plan.stdout + plan.stderr;
+      expect(out).toContain("ATTACK evil plan ready");
+      expect(out).toMatch(/No changes/);
+      const applied = await w.ktf(["apply", `-plan=${runNameIn(plan)}`]);
+      if (plan.code !== 0) {
+        expect(plan.code, out).toBe(1);
+        expect(out).toMatch(/the saved plan file \(1 to add, 0 to change, 1 to destroy\) is not the plan the engine showed \(0 to add, 0 to change, 0 to destroy\): something in the run replaced it/);
+        expect(applied.code).toBe(1);
+        break;
+      }
+      // The swap lost: the plan kept is the engine's own, and applying it changes nothing.
+      expect(applied.code, applied.stdout + applied.stderr).toBe(0);
+      expect(applied.stdout).toMatch(/No changes|0 added, 0 changed, 0 destroyed/);
+    }
     const list = await w.ktf(["state", "list"]);
     expect(list.stdout).toContain("terraform_data.keep");
     expect(list.stdout).not.toContain("terraform_data.evil");
