@@ -27,22 +27,11 @@ up() {
     down
   fi
   mkdir -p "$DATA/tls"
-  (cd "$root" && exec node --import tsx test/harness/provider-mirror-main.ts --dir "$dir" --host "$(node_ip)" --port "$PORT" --cert-dir "$DATA/tls") >"$DATA/log" 2>&1 &
+  (cd "$root" && exec node --import tsx test/harness/provider-mirror-main.ts --dir "$dir" --host "$(node_ip)" --port "$PORT" --cert-dir "$DATA/tls" --cli-config "$DATA/config.tfrc") >"$DATA/log" 2>&1 &
   echo $! >"$DATA/pid"
   echo "$dir" >"$DATA/dir"
   for _ in $(seq 1 100); do healthy && break; sleep 0.1; done
   healthy || { log "the mirror did not come up; see $DATA/log"; exit 1; }
-  cat >"$DATA/config.tfrc" <<TFRC
-provider_installation {
-  network_mirror {
-    url     = "$(url)"
-    include = ["registry.ktf.dev/*/*"]
-  }
-  direct {
-    exclude = ["registry.ktf.dev/*/*"]
-  }
-}
-TFRC
   env_lines
 }
 

@@ -113,15 +113,6 @@ export class CloudApiError extends KtfError {
   ) {
     super(message);
   }
-  get isNotFound(): boolean {
-    return this.status === 404;
-  }
-  get isConflict(): boolean {
-    return this.status === 409;
-  }
-  get isUnprocessable(): boolean {
-    return this.status === 422;
-  }
 }
 
 /** TFC/TFE refused the API token (401). */

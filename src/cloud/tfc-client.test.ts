@@ -98,7 +98,7 @@ describe("TfcClient requests", () => {
     expect(await c.stateVersions.current("ws-1")).toBeUndefined();
     const err = await rejection(c.workspaces.get("ws-none"));
     expect(err).toBeInstanceOf(CloudApiError);
-    expect((err as CloudApiError).isNotFound).toBe(true);
+    expect((err as CloudApiError).status).toBe(404);
     expect(err.message).toBe("tfc.example.com answered 404 Not Found to GET /workspaces/ws-none: 404 page not found (TFC also answers 404 for what the token may not see)");
   });
 

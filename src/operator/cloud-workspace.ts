@@ -1,6 +1,7 @@
 import type { Workspace } from "../api/workspace.js";
 import type { CloudStatus } from "../api/cloud.js";
 import type { CliCredentials } from "../cloud/credentials.js";
+import { apiRoot } from "../cloud/tfc-transport.js";
 import { isFinalRunStatus, TfcClient, type Fetch, type Workspace as TfcWorkspace } from "../cloud/tfc-client.js";
 import { variableChanges, type DesiredVariable } from "../cloud/variables.js";
 import { desiredSettings, settingsDrift, type CloudWorkspaceSettings } from "../cloud/workspace-settings.js";
@@ -46,7 +47,7 @@ export async function cloudClient(o: CloudSyncOptions, ws: Workspace): Promise<{
     if (!encoded) throw new CloudSyncError("CloudCredentials", secret ? `spec.cloud.token.secretKeyRef: Secret ${ref.name} has no key ${ref.key}` : `spec.cloud.token.secretKeyRef: Secret ${ref.name} does not exist in namespace ${ns}`);
     token = Buffer.from(encoded, "base64").toString("utf8").trim();
   } else {
-    const host = new URL(/^https?:\/\//.test(cloud.hostname) ? cloud.hostname : `https://${cloud.hostname}`).host;
+    const { host } = apiRoot(cloud.hostname);
     token = (await o.credentials?.())?.tokenFor(host);
     if (!token) throw new CloudSyncError("CloudCredentials", `no token for ${host}: give the installation a credentials file (ktf install --cloud-credentials SECRET) with credentials "${host}" { token = ... }, or the workspace spec.cloud.token`);
   }
@@ -76,7 +77,7 @@ export async function syncCloudWorkspace(o: CloudSyncOptions, ws: Workspace, tok
     adopted = true;
     o.events.normal(ws, "CloudWorkspaceAdopted", `Adopted TFC workspace ${cloud.organization}/${desired.name} (${remote.id})`);
   }
-  const actual = { ...fromTfc(remote), tags: await client.workspaces.tags(remote.id) };
+  const actual = fromTfc(remote);
   const drift = settingsDrift(desired, actual).filter((k) => k !== "tags");
   if (drift.length || remote.description !== ownerDescription(ws)) {
     remote = await client.workspaces.update(remote.id, tfcSettings(desired, ws));

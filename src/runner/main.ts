@@ -127,9 +127,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
     // is the command's own: init's output is shown only when init fails.
     const initArgs = job.command === "validate" ? ["init", "-input=false", "-backend=false"] : ["init", "-input=false"];
     let init = await engineResult(binary, initArgs, { cwd, env, signal: stopped });
-    const removed = init.code !== 0 ? await removePoisonedEntry(outputText(init.output), cacheDir) : undefined;
-    if (removed) {
-      o.log.warn({ entry: removed }, "A cached provider did not match its download (something had replaced it): removed it, and init runs again");
+    if (init.code !== 0 && (await healCache(o, outputText(init.output), cacheDir, ", and init runs again"))) {
       init = await engineResult(binary, initArgs, { cwd, env, signal: stopped });
     }
     if (init.code !== 0) {
@@ -150,10 +148,7 @@ async function execute(job: RunnerJob, o: RunnerOptions, mounts: Record<keyof ty
   stopStrayProcesses();
   if (job.command === "force-unlock" && exitCode !== 0) await explainLock(stateUrl(o));
   if (exitCode === 0 && writesLockFile(job.command, job.args)) await reportLockFile(lockFile, lockedBefore);
-  if (exitCode !== 0 && job.command === "init") {
-    const removed = await removePoisonedEntry(output, cacheDir);
-    if (removed) o.log.warn({ entry: removed }, "A cached provider did not match its download (something had replaced it): removed it; init again");
-  }
+  if (exitCode !== 0 && job.command === "init") await healCache(o, output, cacheDir, "; init again");
   await keepErroredState(o, cwd);
   if (savesPlan && (exitCode === 0 || exitCode === 2)) {
     printed.end();
@@ -251,6 +246,13 @@ function stopStrayProcesses(): void {
   } catch {
     // ESRCH: nothing else runs.
   }
+}
+
+/** Removes a cached provider the engine refused (src/runner/provider-cache.ts) and says so; whether it did. */
+async function healCache(o: RunnerOptions, output: string, cacheDir: string | undefined, then: string): Promise<boolean> {
+  const removed = await removePoisonedEntry(output, cacheDir);
+  if (removed) o.log.warn({ entry: removed }, `A cached provider did not match its download (something had replaced it): removed it${then}`);
+  return Boolean(removed);
 }
 
 function outputText(chunks: [OutputStream, Buffer][]): string {

@@ -103,6 +103,20 @@ export class ProviderMirror {
   }
 }
 
+/** The engine's CLI configuration that installs registry.ktf.dev providers from `mirrorUrl` only. */
+export function mirrorCliConfig(mirrorUrl: string): string {
+  return `provider_installation {
+  network_mirror {
+    url     = "${mirrorUrl}"
+    include = ["registry.ktf.dev/*/*"]
+  }
+  direct {
+    exclude = ["registry.ktf.dev/*/*"]
+  }
+}
+`;
+}
+
 function contentType(path: string): string {
   return extname(path) === ".json" ? "application/json" : "application/zip";
 }

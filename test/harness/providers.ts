@@ -3,7 +3,7 @@ import type { HttpKubeClient } from "../../src/kube/http-client.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { harness } from "./cluster.js";
 import { ObjectServer } from "./object-server.js";
-import { ProviderMirror } from "./provider-mirror.js";
+import { mirrorCliConfig, ProviderMirror } from "./provider-mirror.js";
 
 /** A configuration that uses the test provider, as from a registry. */
 export const KTFTEST_REQUIRED = `terraform {
@@ -12,20 +12,6 @@ export const KTFTEST_REQUIRED = `terraform {
   }
 }
 `;
-
-/** The engine's CLI configuration that installs registry.ktf.dev providers from `mirrorUrl` only. */
-export function mirrorCliConfig(mirrorUrl: string): string {
-  return `provider_installation {
-  network_mirror {
-    url     = "${mirrorUrl}"
-    include = ["registry.ktf.dev/*/*"]
-  }
-  direct {
-    exclude = ["registry.ktf.dev/*/*"]
-  }
-}
-`;
-}
 
 /**
  * The test provider for a workspace's runs, as an enterprise offers providers: its mirror

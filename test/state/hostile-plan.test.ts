@@ -4,6 +4,7 @@ import { kubectl } from "../harness/cluster.js";
 import { KTFTEST_REQUIRED, providerFixture } from "../harness/providers.js";
 import { runNameIn, workspaceFixture } from "../harness/workspace.js";
 import { mintUser } from "../harness/users.js";
+import { SIDECAR_ATTACK_JS } from "../harness/sidecar-attack.js";
 import { ktfInTerminal } from "../harness/terminal.js";
 
 /**
@@ -32,24 +33,11 @@ locals {
  * that destroys what the workspace has) and leaves a process behind that puts that plan in
  * place of the one the engine saves, to be applied by whoever approves this run's plan.
  */
-const ATTACK_JS = String.raw`
+const ATTACK_JS = String.raw`${SIDECAR_ATTACK_JS}
 const fs = require("fs");
 const { execFileSync, spawn } = require("child_process");
-const base = "http://127.0.0.1:8471";
-const say = (line) => { try { fs.appendFileSync("/proc/1/fd/1", line + "\n"); } catch { } };
-const state = (serial, lineage) => JSON.stringify({ version: 4, serial, lineage, resources: [] });
-const attempts = [
-  ["delete", "/state", { method: "DELETE" }],
-  ["post-without-lock-id", "/state", { method: "POST", body: state(99, "x") }],
-  ["post-other-lineage", "/state?ID=guess", { method: "POST", body: state(99, "another-lineage") }],
-  ["post-lower-serial", "/state?ID=guess", { method: "POST", body: state(0, "x") }],
-  ["unlock-other", "/lock", { method: "UNLOCK", body: JSON.stringify({ ID: "someone-elses" }) }],
-];
 (async () => {
-  for (const [name, path, init] of attempts) {
-    const res = await fetch(base + path, init);
-    say("ATTACK " + name + " " + res.status + " " + (await res.text()).replace(/\s+/g, " "));
-  }
+  await attackSidecar();
   if (!process.env.ATTACK_SWAP || process.argv[2] === "sidecar-only") return;
   const evil = "/tmp/evil";
   fs.mkdirSync(evil, { recursive: true });

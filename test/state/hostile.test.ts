@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubectl, waitFor } from "../harness/cluster.js";
 import { runNameIn, workspaceFixture } from "../harness/workspace.js";
 import { mintUser } from "../harness/users.js";
+import { SIDECAR_ATTACK_JS } from "../harness/sidecar-attack.js";
 
 const MAIN = `
 resource "terraform_data" "keep" {
@@ -13,26 +14,11 @@ resource "terraform_data" "keep" {
  * What mallory's test runs: a provisioner (the configuration's own code, in the run pod)
  * that calls the state sidecar the way an attacker would, and prints each answer.
  */
-const ATTACK_JS = `
-const base = "http://127.0.0.1:8471";
-const state = (serial, lineage) => JSON.stringify({ version: 4, serial, lineage, resources: [] });
-const attempts = [
-  ["delete", "/state", { method: "DELETE" }],
-  ["post-without-lock-id", "/state", { method: "POST", body: state(99, "x") }],
-  ["post-other-lineage", "/state?ID=guess", { method: "POST", body: state(99, "another-lineage") }],
-  ["post-lower-serial", "/state?ID=guess", { method: "POST", body: state(0, "x") }],
+const ATTACK_JS = `${SIDECAR_ATTACK_JS}
+attackSidecar([
   ["read-lock-holder", "/lock", { method: "GET" }],
-  ["unlock-other", "/lock", { method: "UNLOCK", body: JSON.stringify({ ID: "someone-elses" }) }],
   ["post-plan", "/plan", { method: "POST", body: "not a plan" }],
-];
-// Straight into the pod log, through the runner's own stdout, as hostile code can.
-const say = (line) => { try { require("fs").appendFileSync("/proc/1/fd/1", line + "\\n"); } catch { console.log(line); } };
-(async () => {
-  for (const [name, path, init] of attempts) {
-    const res = await fetch(base + path, init);
-    say("ATTACK " + name + " " + res.status + " " + (await res.text()).replace(/\\s+/g, " "));
-  }
-})();
+]);
 `;
 
 const ATTACK_MODULE = `
