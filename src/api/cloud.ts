@@ -40,9 +40,11 @@ export const cloudSpecSchema = z
     agentPool: z.string().min(1).max(64).optional().describe("The agent pool's ID (apool-...), for executionMode agent."),
     applyMethod: z.enum(["auto", "manual"]).default("manual").describe("auto applies a plan with changes without asking (TFC's auto-apply)."),
     deletionPolicy: z
-      .enum(["retain"])
+      .enum(["retain", "soft", "destroy", "force"])
       .default("retain")
-      .describe("Deleting the Workspace keeps the TFC workspace and its state (retain; the only policy of this version)."),
+      .describe(
+        "What deleting the Workspace does to the TFC workspace: retain keeps it and its state; soft deletes it only if it manages no resources (TFC's safe-delete); destroy runs a destroy, then deletes it; force deletes it and its state whatever it manages. destroy and force need the RBAC verb destroy on the workspace to set. The annotation ktf.dev/cloud-let-go: \"true\" lets a Workspace whose policy cannot be carried out go.",
+      ),
     token: z
       .object({ secretKeyRef: z.object({ name: objectName, key: z.string().min(1) }) })
       .optional()
@@ -53,6 +55,13 @@ export const cloudSpecSchema = z
     "x-kubernetes-validations": [{ rule: "(self.executionMode == 'agent') == has(self.agentPool)", message: "agentPool is set exactly when executionMode is agent" }],
   });
 export type CloudSpec = z.infer<typeof cloudSpecSchema>;
+
+export const cloudDeletionStatusSchema = z.object({
+  runId: z.string().optional().describe("The destroy run of deletionPolicy destroy."),
+  attempts: z.number().int().describe("Failed attempts so far."),
+  retryAt: z.string().optional().describe("When the next attempt is made."),
+});
+export type CloudDeletionStatus = z.infer<typeof cloudDeletionStatusSchema>;
 
 export const cloudStatusSchema = z.object({
   workspaceId: z.string().optional().describe("The TFC workspace's ID (ws-...)."),
@@ -66,5 +75,29 @@ export const cloudStatusSchema = z.object({
     .record(z.string(), z.string())
     .optional()
     .describe("For each variable the operator set (terraform:NAME or env:NAME), an HMAC of what it set, keyed by the token: TFC never returns a sensitive value, so a change is seen by this, and the value is never kept."),
+  deletion: cloudDeletionStatusSchema
+    .optional()
+    .describe("While the Workspace is deleted: how far its deletionPolicy got."),
 });
 export type CloudStatus = z.infer<typeof cloudStatusSchema>;
+
+
+const cloudPhaseSchema = z.object({
+  status: z.string().describe("TFC's status of the phase (pending, queued, running, finished, errored, canceled, unreachable)."),
+  logUrl: z
+    .string()
+    .optional()
+    .describe("TFC's log-read-url of the phase: a signed URL that reads this log alone, for a limited time (an hour on OTF), and carries no API token. The CLI streams the log from it."),
+});
+
+export const cloudRunStatusSchema = z.object({
+  runId: z.string().optional().describe("The TFC run (run-...) this Run is, or confirms; unset between the upload of its configuration version and the run's creation."),
+  configurationVersionId: z.string().optional().describe("The configuration version (cv-...) the operator uploaded the Run's configuration to: a TFC run on it is this Run's."),
+  status: z.string().optional().describe("TFC's status of the run (pending, planning, planned, applying, applied, errored, ...)."),
+  workspaceId: z.string(),
+  positionInQueue: z.number().int().optional(),
+  confirmed: z.boolean().optional().describe("An apply of a saved plan: the operator confirmed the TFC run."),
+  plan: cloudPhaseSchema.optional(),
+  apply: cloudPhaseSchema.optional(),
+});
+export type CloudRunStatus = z.infer<typeof cloudRunStatusSchema>;

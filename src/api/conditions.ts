@@ -49,6 +49,12 @@ export const REASON = {
   CloudWorkspaceTaken: "CloudWorkspaceTaken",
   /** TFC answered with an error, or could not be reached. */
   CloudSyncFailed: "CloudSyncFailed",
+  /** A run of a TFC workspace waits for TFC (its queue, the workspace's sync, a plan to confirm). */
+  WaitingForCloud: "WaitingForCloud",
+  /** TFC refused to start or confirm the run. */
+  CloudRunFailed: "CloudRunFailed",
+  /** Deleting the Workspace: its deletionPolicy is being carried out (a destroy run). */
+  CloudDeleting: "CloudDeleting",
   /** Deleting the Workspace: its deletionPolicy could not be carried out yet. */
   CloudDeletionFailed: "CloudDeletionFailed",
 } as const;

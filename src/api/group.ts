@@ -22,4 +22,6 @@ export const FIELD_MANAGER = "ktf";
 export const ANNOTATIONS = {
   createdBy: `${GROUP}/created-by`,
   createdByGroups: `${GROUP}/created-by-groups`,
+  /** On a cloud Workspace being deleted: "true" lets it go without carrying out its deletionPolicy. */
+  cloudLetGo: `${GROUP}/cloud-let-go`,
 } as const;

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { API_VERSION, RUN } from "./group.js";
 import { ENGINE_COMMANDS } from "./commands.js";
 import { conditionList, objectMeta, objectName } from "./meta.js";
+import { cloudRunStatusSchema } from "./cloud.js";
 
 export const RUN_PHASES = ["Queued", "Pending", "Running", "Succeeded", "Failed", "Canceled"] as const;
 export type RunPhase = (typeof RUN_PHASES)[number];
@@ -88,6 +89,7 @@ export const runStatusSchema = z.object({
     .object({ username: z.string(), groups: z.array(z.string()).default([]) })
     .optional()
     .describe("Who created the run, as the API server authenticated them."),
+  cloud: cloudRunStatusSchema.optional().describe("A run of a workspace synced to TFC: the TFC run it is."),
   conditions: conditionList.optional(),
 });
 export type RunStatus = z.infer<typeof runStatusSchema>;

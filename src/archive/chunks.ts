@@ -93,13 +93,18 @@ export function archiveVolumeSources(ref: Pick<ArchiveRef, "name" | "chunks">): 
 export async function assembleChunks(dir: string, ref: Pick<ArchiveRef, "digest" | "size" | "chunks">): Promise<Buffer> {
   const parts: Buffer[] = [];
   for (let i = 0; i < ref.chunks; i++) parts.push(await readChunk(dir, i, ref.chunks));
+  return joinChunks(parts, ref, `the archive in ${dir}`);
+}
+
+/** The chunks joined, checked against the recorded size and digest (`what` names them in errors). */
+export function joinChunks(parts: readonly Buffer[], ref: Pick<ArchiveRef, "digest" | "size">, what: string): Buffer {
   const bytes = Buffer.concat(parts);
   if (bytes.length !== ref.size) {
-    throw new IntegrityError(`the archive in ${dir} has ${bytes.length} bytes, but ${ref.size} were uploaded`);
+    throw new IntegrityError(`${what} has ${bytes.length} bytes, but ${ref.size} were uploaded`);
   }
   const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
   if (digest !== ref.digest) {
-    throw new IntegrityError(`the archive in ${dir} has the digest ${digest}, but ${ref.digest} was uploaded: a chunk was changed or mixed up`);
+    throw new IntegrityError(`${what} has the digest ${digest}, but ${ref.digest} was uploaded: a chunk was changed or mixed up`);
   }
   return bytes;
 }

@@ -5,7 +5,6 @@ import { runSchema, type ArchiveRef, type Run } from "../api/run.js";
 import { archiveSecrets, chunkCount } from "../archive/chunks.js";
 import { ownerReference } from "../kube/owner.js";
 import type { PackedConfiguration } from "../archive/pack.js";
-import { ApiError, ConnectionError, KtfError } from "../errors.js";
 import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import { followPodLog, waitForContainer } from "../kube/log-follower.js";
@@ -19,7 +18,8 @@ import { newSealingKeys } from "../seal/sealed-log.js";
 import { encodeTerminalSize } from "../run-log/terminal-size.js";
 import { note, terminalSize, type Terminal } from "./output/terminal.js";
 import { ask } from "./output/prompt.js";
-import { sleep } from "../sleep.js";
+import { watchRun } from "./watch-run.js";
+import { followCloudLog } from "./cloud-log.js";
 
 export interface RunRequest {
   namespace: string;
@@ -127,7 +127,8 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
   if (onInterrupt) for (const signal of STOP_SIGNALS) process.on(signal, onInterrupt);
   try {
     const current = await waitForPod(client, t, ns, name, stop.signal);
-    if (current.status?.podName && !stop.signal.aborted) {
+    if (current.status?.cloud && !stop.signal.aborted) await followCloudLog(client, t, current, stop.signal);
+    else if (current.status?.podName && !stop.signal.aborted) {
       const renderer = new RunLogRenderer(t, name, await loadRunKey(t.env, ns, name), options.onLockFile);
       await followPodLog(
         client,
@@ -146,46 +147,7 @@ export async function followRun(client: KubeClient, t: Terminal, run: Run, optio
 
 const SILENT_WAIT_MS = 5000;
 
-/**
- * Watches one run until `done` says so (or the signal aborts) and returns it as it was
- * then. `onChange` sees every version on the way.
- */
-async function watchRun(client: KubeClient, ns: string, name: string, done: (run: Run) => boolean, signal: AbortSignal, onChange?: (run: Run) => void): Promise<Run> {
-  for (;;) {
-    const raw = await client.get(RESOURCES.Run, ns, name);
-    if (!raw) throw new KtfError(`run ${name} was deleted`);
-    let run = runSchema.parse(raw);
-    onChange?.(run);
-    if (done(run) || signal.aborted) return run;
-    const stop = new AbortController();
-    const onAbort = () => stop.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    try {
-      await client.watch(
-        RESOURCES.Run,
-        ns,
-        { fieldSelector: `metadata.name=${name}`, resourceVersion: run.metadata.resourceVersion, timeoutSeconds: 60 },
-        (event) => {
-          if (event.type === "BOOKMARK") return;
-          if (event.type === "DELETED") return stop.abort();
-          run = runSchema.parse(event.object);
-          onChange?.(run);
-          if (done(run)) stop.abort();
-        },
-        stop.signal,
-      );
-    } catch (err) {
-      // A gone resourceVersion or a dropped watch: read the run again and go on watching.
-      if (!(err instanceof ApiError) && !(err instanceof ConnectionError)) throw err;
-      await sleep(200, signal);
-    } finally {
-      signal.removeEventListener("abort", onAbort);
-    }
-    if (done(run) || signal.aborted) return run;
-  }
-}
-
-/** Until the run has a pod (or ended without one), saying why it waits when that changes. */
+/** Until the run has a pod or TFC has a log for it (or it ended without), saying why it waits when that changes. */
 function waitForPod(client: KubeClient, t: Terminal, ns: string, name: string, signal: AbortSignal): Promise<Run> {
   let said = "";
   const since = Date.now();
@@ -200,7 +162,8 @@ function waitForPod(client: KubeClient, t: Terminal, ns: string, name: string, s
       said = queued.message;
     }
   };
-  return watchRun(client, ns, name, (run) => Boolean(run.status?.podName) || isFinished(run), signal, describe).finally(() => clearTimeout(timer));
+  const cloudLog = (run: Run) => Boolean(run.status?.cloud?.plan?.logUrl ?? run.status?.cloud?.apply?.logUrl);
+  return watchRun(client, ns, name, (run) => Boolean(run.status?.podName) || cloudLog(run) || isFinished(run), signal, describe).finally(() => clearTimeout(timer));
 }
 
 function waitForEnd(client: KubeClient, ns: string, name: string, signal: AbortSignal): Promise<Run> {

@@ -1,36 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { CloudApiError, CloudAuthError, CloudConnectionError, ValidationError } from "../errors.js";
 import { TfcClient, type Fetch } from "./tfc-client.js";
+import { fakeServer, json, noContent } from "../../test/harness/fake-tfc.js";
 import { apiRoot } from "./tfc-transport.js";
 
 const TOKEN = "tok.atlasv1.secret-token-value";
-
-interface Call {
-  method: string;
-  url: URL;
-  headers: Record<string, string>;
-  body: unknown;
-}
-
-type Handler = (call: Call) => Response | Promise<Response>;
-
-/** A fetch that answers from a table of "METHOD /path" handlers and records every call. */
-function fakeServer(routes: Record<string, Handler>) {
-  const calls: Call[] = [];
-  const fetch: Fetch = async (url, init) => {
-    const u = new URL(url);
-    const headers = Object.fromEntries(Object.entries((init.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
-    const body: unknown = typeof init.body === "string" ? JSON.parse(init.body) : init.body;
-    const call: Call = { method: init.method ?? "GET", url: u, headers, body };
-    calls.push(call);
-    const handler = routes[`${call.method} ${u.pathname}`];
-    return handler ? handler(call) : new Response("404 page not found\n", { status: 404, statusText: "Not Found" });
-  };
-  return { calls, fetch };
-}
-
-const json = (doc: unknown, status = 200) => new Response(JSON.stringify(doc), { status, headers: { "Content-Type": "application/vnd.api+json" } });
-const noContent = () => new Response(null, { status: 204 });
 
 function client(fetch: Fetch, extra: { sleep?: (ms: number) => Promise<void> } = {}) {
   return new TfcClient({ hostname: "tfc.example.com", token: TOKEN, fetch, ...extra });

@@ -1,5 +1,5 @@
 import { Applies, ConfigurationVersions, Logs, Plans, Runs, StateVersions } from "./tfc-runs.js";
-import { TfcTransport, type TfcConnection } from "./tfc-transport.js";
+import { TfcTransport, type Fetch, type TfcConnection } from "./tfc-transport.js";
 import { Notifications, Organizations, Projects, RunTriggers, Variables, Workspaces } from "./tfc-workspaces.js";
 
 /**
@@ -47,3 +47,8 @@ export type { ConfigurationVersion, NotificationConfiguration, Organization, Pha
 export { FINAL_PHASE_STATUSES, FINAL_RUN_STATUSES, isFinalRunStatus } from "./tfc-resources.js";
 export type { FollowOptions, PollOptions, RunSettings, StateVersion } from "./tfc-runs.js";
 export type { NotificationSettings, VariableCategory, VariableSettings, WorkspaceSettings } from "./tfc-workspaces.js";
+
+/** Reads a signed log-read-url alone, for a holder of no token (the CLI): the URL is its own credential. */
+export function signedLogs(fetch: Fetch, url: string): Logs {
+  return new Logs(new TfcTransport({ hostname: new URL(url).origin, token: "", fetch }));
+}

@@ -181,7 +181,33 @@ function runMetadataValidation(): KubeObject[] {
   });
 }
 
+/**
+ * A cloud workspace whose deletionPolicy is destroy or force has its infrastructure (or its
+ * TFC state) destroyed when the Workspace is deleted: setting that is a destroy, and needs
+ * the RBAC verb `destroy` on the workspace, so that `delete` alone never destroys more than
+ * the user who chose the policy could.
+ */
+function cloudDeletionPolicyValidation(): KubeObject[] {
+  const policy = (of: "object" | "oldObject") =>
+    `(has(${of}.spec.cloud) && has(${of}.spec.cloud.deletionPolicy) ? ${of}.spec.cloud.deletionPolicy : 'retain')`;
+  return validatingPolicy("ktf-workspace-deletion-policy", {
+    matchConstraints: { resourceRules: [{ apiGroups: [GROUP], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: [WORKSPACE.plural] }] },
+    variables: [
+      { name: "policy", expression: policy("object") },
+      { name: "unchanged", expression: `request.operation == 'UPDATE' && ${policy("oldObject")} == variables.policy` },
+    ],
+    validations: [
+      {
+        expression: `!(variables.policy in ['destroy', 'force']) || variables.unchanged || authorizer.group('${GROUP}').resource('${WORKSPACE.plural}').namespace(object.metadata.namespace).name(object.metadata.name).check('destroy').allowed()`,
+        messageExpression:
+          `'user ' + request.userInfo.username + ' may not set spec.cloud.deletionPolicy to ' + variables.policy + ': deleting the Workspace would then destroy what it manages, which needs the RBAC verb "destroy" on ${WORKSPACE.plural}.${GROUP} "' + object.metadata.name + '" in namespace ' + object.metadata.namespace`,
+        reason: "Forbidden",
+      },
+    ],
+  });
+}
+
 /** The validating policies: GA since Kubernetes 1.30, installed everywhere. */
 export function admissionPolicies(): KubeObject[] {
-  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation(), ...runMetadataValidation()];
+  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation(), ...runMetadataValidation(), ...cloudDeletionPolicyValidation()];
 }

@@ -92,7 +92,8 @@ function clusterRole(name: string, rules: Rule[], extraLabels: Record<string, st
  */
 function operatorRules(): Rule[] {
   return [
-    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: READ },
+    // patch: the finalizer that carries out a cloud workspace's deletionPolicy.
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: [...READ, "patch"] },
     // Finished runs past a workspace's runHistory are deleted.
     { apiGroups: [GROUP], resources: [RUN.plural], verbs: [...READ, "patch", "delete"] },
     { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/status`, `${RUN.plural}/status`], verbs: ["get", "update", "patch"] },

@@ -136,7 +136,7 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const credentials = credentialsFile ? () => (existsSync(credentialsFile) ? CliCredentials.load(credentialsFile) : Promise.resolve(undefined)) : undefined;
   const cloud = { fetch, ...(credentials ? { credentials } : {}) };
   const workspaceController = new WorkspaceController({ client, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
-  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
+  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
   const controllers = [
     new Controller({
       name: "workspace",

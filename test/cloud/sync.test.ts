@@ -154,12 +154,13 @@ describe("a workspace synced to Terraform Cloud (OTF)", () => {
     expect(message).not.toContain("ktf-wrong-token-0000");
   });
 
-  it("starts no pod for a run of a cloud workspace, and says why", async () => {
+  it("starts no pod for a run of a cloud workspace, and fails one without a configuration, saying why", async () => {
     await kube.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Run", metadata: { name: "net-plan-1", namespace: ns.name }, spec: { workspace: "net", command: "plan", args: [] } });
     const failed = await waitFor(async () => {
       const r = (await kube.get(RESOURCES.Run, ns.name, "net-plan-1")) as { status?: { phase?: string; conditions?: { type: string; message: string }[] } } | undefined;
       return r?.status?.phase === "Failed" ? r : undefined;
     }, 60_000, "the run failed");
-    expect(JSON.stringify(failed.status?.conditions)).toMatch(/is synced to TFC \(spec.cloud\)/);
+    expect(JSON.stringify(failed.status?.conditions)).toMatch(/plan needs a configuration: run it from the configuration's directory/);
+    expect(await kubectl(["-n", ns.name, "get", "pods", "-o", "name"])).toBe("");
   });
 });

@@ -12,6 +12,8 @@ import { formatLocalFiles, rewritesFiles } from "./fmt.js";
 import { stateVersions } from "./state-versions.js";
 import { isInteractive, sealsOutput, subcommandOf, writesLockFile } from "../../api/commands.js";
 import { LockFileWriteBack } from "../lock-file.js";
+import { cloudRunRequest } from "../../cloud/run-args.js";
+import { cloudOutput } from "./cloud-output.js";
 import { ask } from "../output/prompt.js";
 import { note, type Terminal } from "../output/terminal.js";
 
@@ -29,6 +31,11 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
   const ws = await requireWorkspace(t, session, options.workspace, dir);
   const workspace = ws.metadata.name ?? "";
   if (command === "state" && subcommandOf(engineArgs) === "versions") return stateVersions(t, ws);
+  if (ws.spec.cloud) {
+    if (command === "output") return cloudOutput(t, session, ws, engineArgs);
+    // Refused before anything is packed (the operator checks again): TFC runs take fewer flags.
+    cloudRunRequest(command, takeFlag(takeFlag(engineArgs, "out").rest, "plan").rest, true);
+  }
   const base = { namespace: session.namespace, workspace, annotations: await creatorAnnotations(session.client) };
 
   const planRun = command === "apply" ? takeFlag(engineArgs, "plan") : undefined;
@@ -43,7 +50,7 @@ export async function engineCommand(t: Terminal, command: EngineCommand, words: 
     // What finally runs is an apply of the saved plan.
     await checkPrivilege(session.client, ws, "apply", []);
     const configuration = await pack(dir, command);
-    return planThenApply(t, session, { ...base, configuration }, command === "destroy" ? ["-destroy", ...engineArgs] : engineArgs);
+    return planThenApply(t, session, { ...base, configuration }, command === "destroy" ? ["-destroy", ...engineArgs] : engineArgs, Boolean(ws.spec.cloud));
   }
 
   let args = engineArgs;
@@ -110,7 +117,7 @@ async function stream(t: Terminal, session: Session, run: Run, o: { detach?: boo
  * `apply` without -auto-approve: plan, show it, ask, then apply exactly that plan. Like
  * terraform, the answer is read from stdin whether or not it is a terminal.
  */
-async function planThenApply(t: Terminal, session: Session, base: Omit<RunRequest, "command" | "args">, args: string[]): Promise<number> {
+async function planThenApply(t: Terminal, session: Session, base: Omit<RunRequest, "command" | "args">, args: string[], inTfc: boolean): Promise<number> {
   const plan = await createRun(session.client, { ...base, command: "plan", args: planStepArgs(args), savePlan: true });
   const code = await stream(t, session, plan);
   if (code !== 0) return code;
@@ -130,6 +137,8 @@ async function planThenApply(t: Terminal, session: Session, base: Omit<RunReques
   );
   const answer = await ask(t, "  Enter a value: ");
   if (answer !== "yes") {
+    // A plan TFC keeps for confirmation holds its queue: canceling the plan run discards it.
+    if (inTfc) await session.client.patch(RESOURCES.Run, session.namespace, plan.metadata.name ?? "", { spec: { cancel: true } });
     t.stderr.write(destroying ? "\nDestroy cancelled.\n" : "\nApply cancelled.\n");
     return 1;
   }

@@ -10,6 +10,7 @@ import { loadRunKey } from "../sealing-keys.js";
 import { age, table } from "../output/table.js";
 import { note, type Terminal } from "../output/terminal.js";
 import { followRun, exitCodeOf } from "../run-session.js";
+import { followCloudLog } from "../cloud-log.js";
 
 async function getRun(session: Session, name: string): Promise<Run> {
   const raw = await session.client.get(RESOURCES.Run, session.namespace, name);
@@ -50,6 +51,10 @@ export async function runsLogs(t: Terminal, name: string, o: KtfOptions & { foll
     const outcome = await followRun(session.client, t, run, { interruptible: false });
     return outcome.kind === "finished" ? exitCodeOf(t, outcome.run) : 0;
   }
+  if (run.status?.cloud) {
+    await followCloudLog(session.client, t, run, new AbortController().signal);
+    return 0;
+  }
   const pod = run.status?.podName;
   if (!pod) {
     note(t, `run ${name} has no output yet (phase ${run.status?.phase ?? "New"})`);
@@ -68,8 +73,15 @@ export async function runsCancel(t: Terminal, name: string, o: KtfOptions): Prom
   const session = await connect(t, o, t.cwd);
   const run = await getRun(session, name);
   const phase = run.status?.phase;
-  if (phase === "Succeeded" || phase === "Failed" || phase === "Canceled") {
+  const savedInTfc = run.status?.cloud && run.spec.savePlan && phase === "Succeeded";
+  if ((phase === "Succeeded" || phase === "Failed" || phase === "Canceled") && !savedInTfc) {
     throw new UsageError(`run ${name} has already ended (${phase})`);
+  }
+  if (savedInTfc) {
+    // Its TFC run waits for confirmation and holds TFC's queue: canceling discards it.
+    await session.client.patch(RESOURCES.Run, session.namespace, name, { spec: { cancel: true } });
+    t.stdout.write(`Discarding the saved plan of run ${name} (TFC run ${run.status?.cloud?.runId}).\n`);
+    return 0;
   }
   await session.client.patch(RESOURCES.Run, session.namespace, name, { spec: { cancel: true } });
   t.stdout.write(`Canceling run ${name}; a running engine stops cleanly and releases the state lock.\n`);

@@ -27,6 +27,9 @@ import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
+import { cloudClient, type CloudSyncOptions } from "../cloud-workspace.js";
+import { cloudRunStep, type CloudRunStep } from "../cloud-run.js";
+import { CloudApiError, CloudSyncError, errorMessage } from "../../errors.js";
 
 export interface RunControllerOptions {
   client: KubeClient;
@@ -46,6 +49,8 @@ export interface RunControllerOptions {
   apiAudiences: readonly string[];
   /** The CLI configuration Secret a workspace that names none uses, where its namespace has it. */
   defaultCliConfigSecret?: string;
+  /** How runs of workspaces with spec.cloud reach TFC. */
+  cloud?: Omit<CloudSyncOptions, "client" | "events">;
 }
 
 const POLL_MS = 2000;
@@ -55,6 +60,10 @@ const RUN_FINALIZER = "ktf.dev/release-state-lock";
 const REPORT_WAIT_MS = 30_000;
 /** API answers that refuse a pod (a quota, an admission policy or webhook): worth retrying until the start timeout. */
 const POD_REFUSALS = new Set([400, 403, 422]);
+/** How often a TFC run is looked at while it goes on: TFC tells nobody when it changes. */
+const CLOUD_POLL_MS = 2000;
+/** After TFC could not be reached or answered 5xx: try again, the run goes on there. */
+const CLOUD_RETRY_MS = 10_000;
 
 /**
  * Moves a Run through Queued -> Pending -> Running -> Succeeded | Failed | Canceled. Each
@@ -75,19 +84,20 @@ export class RunController {
       return {};
     }
     const run = parsed.data;
-    if (run.status?.phase && FINISHED_PHASES.has(run.status.phase)) return {};
+    if (run.status?.phase && FINISHED_PHASES.has(run.status.phase)) {
+      // A saved plan in TFC holds its queue until confirmed or discarded: canceling it discards it.
+      if (run.status.cloud && run.spec.cancel && run.spec.savePlan) await this.discardCloudPlan(run);
+      return {};
+    }
 
     const ws = await this.workspaceOf(run);
     if (typeof ws === "string") {
       await this.finish(run, "Failed", ws === "missing" ? REASON.WorkspaceNotFound : REASON.InvalidSpec, ws === "missing" ? `workspace ${run.spec.workspace} does not exist in namespace ${key.namespace}` : ws);
       return {};
     }
-    if (ws.spec.cloud) {
-      // Its state and engine are TFC's: a pod here would plan against an empty state.
-      await this.finish(run, "Failed", REASON.InvalidSpec, `workspace ${ws.metadata.name} is synced to TFC (spec.cloud): this version of ktf does not start its runs yet; start them in TFC`);
-      return {};
-    }
     await this.adopt(run, ws);
+    // Its state and engine are TFC's: the run is a TFC run, no pod.
+    if (ws.spec.cloud) return this.reconcileCloud(run, ws);
 
     const pod = await this.o.client.get<PodWithStatus>(RESOURCES.Pod, key.namespace, names.runPod(key.name));
     if (pod && isOwnedBy(pod, run)) return this.follow(run, pod);
@@ -131,16 +141,8 @@ export class RunController {
     const planRun = await this.planRunOf(run);
     if (planRun === null) return {};
     // Before the queue: a run still uploading waits outside it (see runQueue).
-    const missing = await this.missingArchiveChunks(run, planRun);
-    if (missing) {
-      const age = this.o.now().getTime() - Date.parse(run.metadata.creationTimestamp ?? "");
-      if (age > this.o.archiveTimeoutMs) {
-        await this.finish(run, "Failed", REASON.ArchiveIncomplete, `the configuration was not uploaded in time (${missing})`);
-        return {};
-      }
-      await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
-      return { requeueAfter: POLL_MS };
-    }
+    const upload = await this.waitForUpload(run, planRun);
+    if (upload) return upload;
     if (needsWorkspace(run)) {
       if (uploading(run)) {
         // Said first, so that every run's queue (this one's too) counts it from now on.
@@ -176,6 +178,93 @@ export class RunController {
     return this.createPod(run, ws, planRun);
   }
 
+  /** While the run's configuration is not all uploaded: what to do (wait, or it failed), else undefined. */
+  private async waitForUpload(run: Run, planRun: Run | undefined): Promise<ReconcileResult | undefined> {
+    const missing = await this.missingArchiveChunks(run, planRun);
+    if (!missing) return undefined;
+    const age = this.o.now().getTime() - Date.parse(run.metadata.creationTimestamp ?? "");
+    if (age > this.o.archiveTimeoutMs) {
+      await this.finish(run, "Failed", REASON.ArchiveIncomplete, `the configuration was not uploaded in time (${missing})`);
+      return {};
+    }
+    await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
+    return { requeueAfter: POLL_MS };
+  }
+
+  /**
+   * A run of a TFC workspace: TFC's queue, not ktf's; the creator's right to run it checked
+   * as for a pod; then one step of cloudRunStep written to the status.
+   */
+  private async reconcileCloud(run: Run, ws: Workspace): Promise<ReconcileResult> {
+    const planRun = await this.planRunOf(run);
+    if (planRun === null) return {};
+    if (!run.status?.cloud) {
+      const upload = await this.waitForUpload(run, planRun);
+      if (upload) return upload;
+      const denial = await privilegeDenial(this.o.client, run, ws, createdBy(run));
+      if (denial) {
+        await this.finish(run, "Failed", REASON.Forbidden, denial);
+        return {};
+      }
+    }
+    let step: CloudRunStep;
+    try {
+      const { client } = await cloudClient(this.cloudOptions(), ws);
+      step = await cloudRunStep(this.o.client, client, run, ws, planRun);
+    } catch (err) {
+      const permanent = err instanceof CloudSyncError || (err instanceof CloudApiError && err.status < 500 && err.status !== 429 && err.status !== 409);
+      if (permanent) {
+        await this.finish(run, "Failed", REASON.CloudRunFailed, errorMessage(err));
+        return {};
+      }
+      this.o.log.warn({ namespace: run.metadata.namespace, name: run.metadata.name, err: errorMessage(err) }, "TFC run not reached; trying again");
+      return { requeueAfter: CLOUD_RETRY_MS };
+    }
+    if (step.kind === "wait") {
+      await this.setQueued(run, step.reason, step.message);
+      return { requeueAfter: POLL_MS };
+    }
+    if (step.cloud?.runId && !run.status?.cloud?.runId) {
+      this.o.events.normal(run, "CloudRunStarted", `TFC run ${step.cloud.runId} in TFC workspace ${step.cloud.workspaceId}${createdBy(run) ? ` for ${createdBy(run)?.username}` : ""}`);
+    }
+    if (step.kind === "finish") {
+      await this.finishWith(run, step, (s) => {
+        if (step.cloud) s.cloud = step.cloud;
+      });
+      return {};
+    }
+    const pending = step.phase === "Pending";
+    await this.writeStatus(run, (s) => {
+      s.phase = step.phase;
+      s.cloud = step.cloud;
+      s.startTime ??= this.o.now().toISOString();
+      delete s.waitingFor;
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Queued, status: pending ? "True" : "False", reason: pending ? REASON.WaitingForCloud : REASON.Started, message: pending ? step.message : `TFC run ${step.cloud.runId}` }, this.o.now());
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Complete, status: "False", reason: REASON.InProgress, message: step.message }, this.o.now());
+    });
+    return { requeueAfter: CLOUD_POLL_MS };
+  }
+
+  /** Discards the TFC run of a saved plan nobody will apply (its run was canceled after it ended). */
+  private async discardCloudPlan(run: Run): Promise<void> {
+    const ws = await this.workspaceOf(run);
+    const id = run.status?.cloud?.runId;
+    if (typeof ws === "string" || !ws.spec.cloud || !id) return;
+    try {
+      const { client } = await cloudClient(this.cloudOptions(), ws);
+      const tr = await client.runs.get(id);
+      if (!tr.isDiscardable) return;
+      await client.runs.discard(id, `discarded: ktf run ${run.metadata.namespace}/${run.metadata.name} was canceled`);
+      this.o.events.normal(run, "CloudPlanDiscarded", `Discarded TFC run ${id}: its plan will not be applied`);
+    } catch (err) {
+      this.o.log.warn({ namespace: run.metadata.namespace, name: run.metadata.name, err: errorMessage(err) }, "Could not discard the TFC run of a canceled plan");
+    }
+  }
+
+  private cloudOptions(): CloudSyncOptions {
+    return { client: this.o.client, events: this.o.events, fetch: this.o.cloud?.fetch ?? fetch, ...(this.o.cloud?.credentials ? { credentials: this.o.cloud.credentials } : {}) };
+  }
+
   /** The plan run an apply applies: undefined when there is none, null when the run failed for it. */
   private async planRunOf(run: Run): Promise<Run | undefined | null> {
     if (!run.spec.planRun) return undefined;
@@ -187,7 +276,7 @@ export class RunController {
         ? `plan run ${run.spec.planRun} belongs to workspace ${plan.spec.workspace}`
         : plan.status?.phase !== "Succeeded"
           ? `plan run ${run.spec.planRun} has not succeeded (phase ${plan.status?.phase ?? "none"})`
-          : !plan.status.plan?.secretName
+          : !plan.spec.savePlan || !(plan.status.plan?.secretName ?? plan.status.cloud)
             ? `plan run ${run.spec.planRun} did not save its plan (savePlan was not set)`
             : undefined;
     if (problem) {
@@ -385,9 +474,10 @@ export class RunController {
     return this.finishWith(run, { phase, reason, message });
   }
 
-  private async finishWith(run: Run, outcome: RunOutcome): Promise<void> {
+  private async finishWith(run: Run, outcome: RunOutcome, more?: (s: RunStatus) => void): Promise<void> {
     const { phase, reason, message } = outcome;
     await this.writeStatus(run, (s) => {
+      more?.(s);
       s.phase = phase;
       s.completionTime ??= this.o.now().toISOString();
       delete s.waitingFor;

@@ -21,6 +21,8 @@ import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 import { cloudClient, cloudFailure, syncCloudWorkspace, type CloudSyncOptions, type CloudSyncResult } from "../cloud-workspace.js";
+import { CLOUD_FINALIZER, cloudDeletionStep, needsCloudFinalizer, type DeletionStep } from "../cloud-deletion.js";
+import { ANNOTATIONS } from "../../api/group.js";
 
 export interface WorkspaceControllerOptions {
   client: KubeClient;
@@ -59,6 +61,7 @@ export class WorkspaceController {
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
     const raw = await this.o.client.get<KubeObject>(RESOURCES.Workspace, key.namespace, key.name);
+    if (raw?.metadata.deletionTimestamp && raw.metadata.finalizers?.includes(CLOUD_FINALIZER)) return this.deleteCloud(raw);
     if (!raw || raw.metadata.deletionTimestamp) return {};
     const parsed = workspaceSchema.safeParse(raw);
     if (!parsed.success) {
@@ -135,7 +138,9 @@ export class WorkspaceController {
    * and looked at again every CLOUD_RESYNC_MS (a change made in TFC is put back).
    */
   private async reconcileCloud(ws: Workspace): Promise<ReconcileResult> {
-    const o: CloudSyncOptions = { client: this.o.client, events: this.o.events, fetch: this.o.cloud?.fetch ?? fetch, ...(this.o.cloud?.credentials ? { credentials: this.o.cloud.credentials } : {}) };
+    const o = this.cloudOptions();
+    // Before anything is made in TFC: a Workspace deleted from now on carries out its policy.
+    if (needsCloudFinalizer(ws) !== Boolean(ws.metadata.finalizers?.includes(CLOUD_FINALIZER))) await this.setCloudFinalizer(ws, needsCloudFinalizer(ws));
     let synced: CloudSyncResult | undefined;
     let failure: ReturnType<typeof cloudFailure> | undefined;
     try {
@@ -163,6 +168,51 @@ export class WorkspaceController {
       s.conditions = setCondition(s.conditions, { type: CONDITION.Ready, ...ready, observedGeneration: ws.metadata.generation }, this.o.now());
     });
     return { requeueAfter: failure ? CLOUD_RETRY_MS : synced?.settling ? CLOUD_SETTLING_MS : CLOUD_RESYNC_MS };
+  }
+
+  /**
+   * A cloud Workspace being deleted: carry out its deletionPolicy in TFC, one step a call,
+   * with failures in its Ready condition and retried with backoff; the let-go annotation
+   * (an admin's way out of a policy that cannot be carried out) releases it as it is.
+   */
+  private async deleteCloud(raw: KubeObject): Promise<ReconcileResult> {
+    const parsed = workspaceSchema.safeParse(raw);
+    const letGo = raw.metadata.annotations?.[ANNOTATIONS.cloudLetGo] === "true";
+    if (!parsed.success || letGo) {
+      const why = letGo ? `annotated ${ANNOTATIONS.cloudLetGo}=true` : `its spec is not valid (${formatIssues(parsed.error?.issues ?? []).join("; ")})`;
+      this.o.events.warning(raw, "CloudDeletionAbandoned", `Let go without carrying out the deletionPolicy: ${why}; the TFC workspace is left as it is`);
+      await this.setCloudFinalizer(raw, false);
+      return {};
+    }
+    const ws = parsed.data;
+    let step: DeletionStep;
+    try {
+      step = await cloudDeletionStep((await cloudClient(this.cloudOptions(), ws)).client, ws, this.o.now());
+    } catch (err) {
+      step = { kind: "failed", message: `${cloudFailure(err).message} (annotate the Workspace ${ANNOTATIONS.cloudLetGo}=true to let it go without its deletionPolicy)`, deletion: ws.status?.cloud?.deletion ?? { attempts: 0 }, requeueAfter: CLOUD_RETRY_MS };
+    }
+    if (step.kind === "done") {
+      this.o.events.normal(ws, "CloudWorkspaceDeleted", `deletionPolicy ${ws.spec.cloud?.deletionPolicy}: ${step.message}`);
+      await this.setCloudFinalizer(ws, false);
+      return {};
+    }
+    const before = ws.status?.conditions?.find((c) => c.type === CONDITION.Ready);
+    const reason = step.kind === "failed" ? REASON.CloudDeletionFailed : REASON.CloudDeleting;
+    if (step.kind === "failed" && before?.message !== step.message) this.o.events.warning(ws, reason, step.message);
+    await this.writeStatus(ws, (s) => {
+      s.cloud = { ...s.cloud, deletion: step.deletion };
+      s.conditions = setCondition(s.conditions, { type: CONDITION.Ready, status: "False", reason, message: step.message, observedGeneration: ws.metadata.generation }, this.o.now());
+    });
+    return { requeueAfter: step.requeueAfter };
+  }
+
+  private async setCloudFinalizer(ws: KubeObject, present: boolean): Promise<void> {
+    const others = (ws.metadata.finalizers ?? []).filter((f) => f !== CLOUD_FINALIZER);
+    await this.o.client.patch(RESOURCES.Workspace, ws.metadata.namespace, ws.metadata.name ?? "", { metadata: { finalizers: present ? [...others, CLOUD_FINALIZER] : others, resourceVersion: ws.metadata.resourceVersion } });
+  }
+
+  private cloudOptions(): CloudSyncOptions {
+    return { client: this.o.client, events: this.o.events, fetch: this.o.cloud?.fetch ?? fetch, ...(this.o.cloud?.credentials ? { credentials: this.o.cloud.credentials } : {}) };
   }
 
   /** The versions kept under the workspace's retention, after deleting the others. */
