@@ -56,6 +56,35 @@ export const cloudSpecSchema = z
   });
 export type CloudSpec = z.infer<typeof cloudSpecSchema>;
 
+const outputName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_-]*$/, { message: "expected a terraform output name" });
+
+/**
+ * Runs started from Kubernetes, as terraform-k8s had them: the configuration is a call of this
+ * module, with the workspace's terraform variables as its inputs and the outputs named here
+ * as the root's; a change of it (or of a variable's value) starts a run.
+ */
+export const moduleSpecSchema = z.object({
+  source: z
+    .string()
+    .min(1)
+    .max(1024)
+    .refine((s) => !/^(\.\.?\/|\/)/.test(s), { message: "expected a registry address or a remote source (git::, https://...): a local path has nothing to point at" })
+    .meta({ "x-kubernetes-validations": [{ rule: "!self.startsWith('./') && !self.startsWith('../') && !self.startsWith('/')", message: "expected a registry address or a remote source (git::, https://...): a local path has nothing to point at" }] })
+    .describe("The module's source, as in a module block (app.terraform.io/acme/network/aws, git::https://..., https://.../module.tgz)."),
+  version: z.string().min(1).max(64).optional().describe("The version constraint, for a registry source."),
+  outputs: z
+    .array(z.object({ name: outputName, sensitive: z.boolean().default(false).describe("The module's output is sensitive (terraform requires the root's to say so).") }))
+    .max(200)
+    .default([])
+    .describe("The module's outputs that become the workspace's (in status and the outputs Secret)."),
+});
+export type ModuleSpec = z.infer<typeof moduleSpecSchema>;
+
+export const moduleStatusSchema = z.object({
+  digest: z.string().describe("The digest of the configuration and variables the last run started for."),
+  run: z.string().describe("The Run started for it."),
+});
+
 export const cloudDeletionStatusSchema = z.object({
   runId: z.string().optional().describe("The destroy run of deletionPolicy destroy."),
   attempts: z.number().int().describe("Failed attempts so far."),
@@ -75,6 +104,7 @@ export const cloudStatusSchema = z.object({
     .record(z.string(), z.string())
     .optional()
     .describe("For each variable the operator set (terraform:NAME or env:NAME), an HMAC of what it set, keyed by the token: TFC never returns a sensitive value, so a change is seen by this, and the value is never kept."),
+  module: moduleStatusSchema.optional().describe("spec.module: the run started for the current module and variables."),
   deletion: cloudDeletionStatusSchema
     .optional()
     .describe("While the Workspace is deleted: how far its deletionPolicy got."),

@@ -24,4 +24,6 @@ export const ANNOTATIONS = {
   createdByGroups: `${GROUP}/created-by-groups`,
   /** On a cloud Workspace being deleted: "true" lets it go without carrying out its deletionPolicy. */
   cloudLetGo: `${GROUP}/cloud-let-go`,
+  /** On a module Workspace: a new value starts a run of the module as it is. */
+  runRequested: `${GROUP}/run-requested`,
 } as const;

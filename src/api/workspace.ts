@@ -2,7 +2,7 @@ import { z } from "zod";
 import { API_VERSION, WORKSPACE } from "./group.js";
 import { DEFAULT_PRIVILEGED_COMMANDS, ENGINE_COMMANDS } from "./commands.js";
 import { conditionList, objectMeta, objectName, quantity, valueSource } from "./meta.js";
-import { cloudSpecSchema, cloudStatusSchema } from "./cloud.js";
+import { cloudSpecSchema, cloudStatusSchema, moduleSpecSchema } from "./cloud.js";
 
 const oneSource = [
   {
@@ -148,9 +148,14 @@ export const workspaceSpecSchema = z.object({
     .prefault({})
     .describe("Every state write is kept as a version: how many, for how long."),
   cloud: cloudSpecSchema.optional().describe("Sync this workspace to a Terraform Cloud or Enterprise workspace: TFC keeps its state and runs the engine."),
+  module: moduleSpecSchema
+    .optional()
+    .describe("For a cloud workspace: the operator runs a call of this module (its variables the module's inputs) whenever it or a variable changes, or the annotation ktf.dev/run-requested does; applied when spec.cloud.applyMethod is auto."),
   backup: z.boolean().default(true).describe("Copy every state version to the installation's backup store (S3 or GCS), when it has one."),
   restoreFromBackup: z.boolean().default(true).describe("A workspace that has no state yet starts from its newest backup, when one exists."),
-});
+})
+  .refine((s) => !s.module || s.cloud, { message: "module needs cloud: runs of a module are started in TFC", path: ["module"] })
+  .meta({ "x-kubernetes-validations": [{ rule: "!has(self.module) || has(self.cloud)", message: "module needs cloud: runs of a module are started in TFC" }] });
 export type WorkspaceSpec = z.infer<typeof workspaceSpecSchema>;
 
 export const outputSchema = z.object({

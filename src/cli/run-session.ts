@@ -1,16 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { API_VERSION, LABELS, RUN } from "../api/group.js";
 import type { EngineCommand } from "../api/commands.js";
-import { runSchema, type ArchiveRef, type Run } from "../api/run.js";
-import { archiveSecrets, chunkCount } from "../archive/chunks.js";
-import { ownerReference } from "../kube/owner.js";
+import type { Run } from "../api/run.js";
+import { createRunWithArchive } from "../runs/create-run.js";
 import type { PackedConfiguration } from "../archive/pack.js";
 import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import { followPodLog, waitForContainer } from "../kube/log-follower.js";
 import { attachInput } from "../kube/attach.js";
 import { isFinished } from "../operator/run-queue.js";
-import { fit, labelValue } from "../api/names.js";
+import { fit } from "../api/names.js";
 import { REASON } from "../api/conditions.js";
 import { RunLogRenderer } from "./output/run-log.js";
 import { loadRunKey, saveRunKey } from "./sealing-keys.js";
@@ -46,61 +44,27 @@ export function runName(workspace: string, command: string): string {
   return `${fit(`${workspace}-${command}`, 240)}-${suffix}`;
 }
 
-/**
- * Creates the Run and uploads its configuration. The archive's Secrets are owned by
- * the run, so if the upload fails the run is deleted and takes them along: nothing is
- * left half-created.
- */
+/** Creates the Run and uploads its configuration (see createRunWithArchive). */
 export async function createRun(client: KubeClient, req: RunRequest): Promise<Run> {
   const name = runName(req.workspace, req.command);
   const keys = req.sealed ? newSealingKeys() : undefined;
   // Kept before the run exists: its first output line may come before createRun returns.
   if (keys) await saveRunKey(req.env ?? process.env, req.namespace, name, keys.privateKey);
-  const archive: ArchiveRef | undefined = req.configuration
-    ? {
-        name: `${name}-cfg`,
-        digest: req.configuration.digest,
-        size: req.configuration.size,
-        chunks: chunkCount(req.configuration.size),
-        path: req.configuration.path,
-      }
-    : undefined;
-  const created = await client.create({
-    apiVersion: API_VERSION,
-    kind: RUN.kind,
-    metadata: {
-      name,
-      namespace: req.namespace,
-      labels: { [LABELS.workspace]: labelValue(req.workspace) },
-      ...(req.annotations ? { annotations: req.annotations } : {}),
-    },
+  return createRunWithArchive(client, {
+    namespace: req.namespace,
+    name,
+    ...(req.annotations ? { annotations: req.annotations } : {}),
     spec: {
       workspace: req.workspace,
       command: req.command,
       args: req.args,
-      ...(archive ? { archive } : {}),
       ...(req.planRun ? { planRun: req.planRun } : {}),
       savePlan: Boolean(req.savePlan),
       interactive: Boolean(req.interactive),
       ...(keys ? { outputKey: keys.publicKey } : {}),
     },
+    ...(req.configuration ? { configuration: req.configuration } : {}),
   });
-  const run = runSchema.parse(created);
-  if (!archive || !req.configuration) return run;
-  try {
-    const secrets = archiveSecrets({
-      namespace: req.namespace,
-      name: archive.name,
-      bytes: req.configuration.bytes,
-      owner: ownerReference(run),
-      labels: { [LABELS.run]: labelValue(name) },
-    });
-    for (const secret of secrets) await client.create(secret);
-  } catch (err) {
-    await client.delete(RESOURCES.Run, req.namespace, name).catch(() => undefined);
-    throw err;
-  }
-  return run;
 }
 
 export interface FollowOptions {

@@ -207,7 +207,31 @@ function cloudDeletionPolicyValidation(): KubeObject[] {
   });
 }
 
+/**
+ * A module workspace with applyMethod auto is applied by the operator whenever its module,
+ * variables or run-requested annotation change: making such a change is an apply, and needs
+ * the RBAC verb `apply` on the workspace, so that `update` on a Workspace never applies more
+ * than its user could with `ktf apply`.
+ */
+function moduleApplyValidation(): KubeObject[] {
+  const field = (of: "object" | "oldObject", f: string) => `(has(${of}.spec.${f}) ? ${of}.spec.${f} : [])`;
+  const trigger = (of: "object" | "oldObject") =>
+    `[${field(of, "module")}, ${field(of, "variables")}, ${field(of, "env")}, (has(${of}.spec.cloud) ? ${of}.spec.cloud.applyMethod : ''), ${annotation(ANNOTATIONS.runRequested, of)}]`;
+  return validatingPolicy("ktf-workspace-module-apply", {
+    matchConstraints: { resourceRules: [{ apiGroups: [GROUP], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: [WORKSPACE.plural] }] },
+    matchConditions: [{ name: "auto-applied-module", expression: "has(object.spec.module) && has(object.spec.cloud) && has(object.spec.cloud.applyMethod) && object.spec.cloud.applyMethod == 'auto'" }],
+    validations: [
+      {
+        expression: `(request.operation == 'UPDATE' && ${trigger("object")} == ${trigger("oldObject")}) || authorizer.group('${GROUP}').resource('${WORKSPACE.plural}').namespace(object.metadata.namespace).name(object.metadata.name).check('apply').allowed()`,
+        messageExpression:
+          `'user ' + request.userInfo.username + ' may not change spec.module, its variables or applyMethod of workspace ' + object.metadata.name + ': with applyMethod auto the change is applied, which needs the RBAC verb "apply" on ${WORKSPACE.plural}.${GROUP} "' + object.metadata.name + '" in namespace ' + object.metadata.namespace`,
+        reason: "Forbidden",
+      },
+    ],
+  });
+}
+
 /** The validating policies: GA since Kubernetes 1.30, installed everywhere. */
 export function admissionPolicies(): KubeObject[] {
-  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation(), ...runMetadataValidation(), ...cloudDeletionPolicyValidation()];
+  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation(), ...runMetadataValidation(), ...cloudDeletionPolicyValidation(), ...moduleApplyValidation()];
 }

@@ -92,10 +92,12 @@ function clusterRole(name: string, rules: Rule[], extraLabels: Record<string, st
  */
 function operatorRules(): Rule[] {
   return [
-    // patch: the finalizer that carries out a cloud workspace's deletionPolicy.
-    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: [...READ, "patch"] },
-    // Finished runs past a workspace's runHistory are deleted.
-    { apiGroups: [GROUP], resources: [RUN.plural], verbs: [...READ, "patch", "delete"] },
+    // patch: the finalizer that carries out a cloud workspace's deletionPolicy. apply: the
+    // privileged verb of the runs it starts for a module workspace with applyMethod auto,
+    // whose spec only a holder of apply could set (see admission.ts).
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: [...READ, "patch", "apply"] },
+    // Finished runs past a workspace's runHistory are deleted; module workspaces' runs are created.
+    { apiGroups: [GROUP], resources: [RUN.plural], verbs: [...READ, "create", "patch", "delete"] },
     { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/status`, `${RUN.plural}/status`], verbs: ["get", "update", "patch"] },
     // Owner references that block their owner's deletion (run pods, a workspace's objects).
     { apiGroups: [GROUP], resources: [`${WORKSPACE.plural}/finalizers`, `${RUN.plural}/finalizers`], verbs: ["update"] },

@@ -4,7 +4,7 @@ import { toYaml } from "../../install/render.js";
 import { runCreatorMutation } from "../../install/admission.js";
 import { UsageError, isApiError } from "../../errors.js";
 import { parseBackupTarget } from "../../backup/backup-target.js";
-import { creatorAnnotations } from "../access.js";
+import { creatorAnnotations } from "../../runs/creator.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { pollUntil } from "../../sleep.js";
 import { RESOURCES } from "../../kube/resources.js";

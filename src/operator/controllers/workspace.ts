@@ -23,6 +23,8 @@ import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 import { cloudClient, cloudFailure, syncCloudWorkspace, type CloudSyncOptions, type CloudSyncResult } from "../cloud-workspace.js";
 import { CLOUD_FINALIZER, cloudDeletionStep, needsCloudFinalizer, type DeletionStep } from "../cloud-deletion.js";
 import { ANNOTATIONS } from "../../api/group.js";
+import { ensureModuleRun } from "../cloud-module.js";
+import { creatorAnnotations } from "../../runs/creator.js";
 
 export interface WorkspaceControllerOptions {
   client: KubeClient;
@@ -150,6 +152,14 @@ export class WorkspaceController {
       failure = cloudFailure(err);
       if (ws.status?.conditions?.find((c) => c.type === CONDITION.Ready)?.message !== failure.message) this.o.events.warning(ws, failure.reason, failure.message);
     }
+    let module: { digest: string; run: string } | undefined;
+    if (synced && ws.spec.module) {
+      try {
+        module = await ensureModuleRun({ client: this.o.client, events: this.o.events, creator: () => this.creator() }, ws, synced.cloud.variables ?? {});
+      } catch (err) {
+        failure = { reason: REASON.CloudSyncFailed, message: `starting a run of spec.module: ${errorMessage(err)}` };
+      }
+    }
     if (synced?.outputs) {
       const { secret } = outputsSecret(ws, Object.fromEntries(Object.entries(synced.outputs).map(([k, v]) => [k, v.value])));
       await this.o.client.apply(secret, { force: true });
@@ -157,7 +167,9 @@ export class WorkspaceController {
     await this.writeStatus(ws, (s) => {
       s.operatorVersion = KTF_VERSION;
       if (synced) {
-        s.cloud = synced.cloud;
+        // A module step that failed keeps what ran before.
+        const kept = module ?? (ws.spec.module ? s.cloud?.module : undefined);
+        s.cloud = { ...synced.cloud, ...(kept ? { module: kept } : {}) };
         setOptional(s, "stateSerial", synced.serial);
         if (synced.outputs) {
           s.outputs = visibleOutputs(synced.outputs);
@@ -209,6 +221,17 @@ export class WorkspaceController {
   private async setCloudFinalizer(ws: KubeObject, present: boolean): Promise<void> {
     const others = (ws.metadata.finalizers ?? []).filter((f) => f !== CLOUD_FINALIZER);
     await this.o.client.patch(RESOURCES.Workspace, ws.metadata.namespace, ws.metadata.name ?? "", { metadata: { finalizers: present ? [...others, CLOUD_FINALIZER] : others, resourceVersion: ws.metadata.resourceVersion } });
+  }
+
+  private creatorAnnotations: Promise<Record<string, string>> | undefined;
+
+  /** Who the operator is, as the runs it starts name their creator: asked once. */
+  private creator(): Promise<Record<string, string>> {
+    this.creatorAnnotations ??= creatorAnnotations(this.o.client).catch((err: unknown) => {
+      this.creatorAnnotations = undefined;
+      throw err;
+    });
+    return this.creatorAnnotations;
   }
 
   private cloudOptions(): CloudSyncOptions {

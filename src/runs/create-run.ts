@@ -1,0 +1,49 @@
+import { API_VERSION, LABELS, RUN } from "../api/group.js";
+import { labelValue } from "../api/names.js";
+import { runSchema, type ArchiveRef, type Run, type RunSpec } from "../api/run.js";
+import { archiveSecrets, chunkCount } from "../archive/chunks.js";
+import type { PackedConfiguration } from "../archive/pack.js";
+import type { KubeClient } from "../kube/client.js";
+import { ownerReference } from "../kube/owner.js";
+import { RESOURCES } from "../kube/resources.js";
+
+export interface NewRun {
+  namespace: string;
+  name: string;
+  annotations?: Record<string, string>;
+  /** The spec but its archive, which comes from `configuration`. */
+  spec: Omit<Partial<RunSpec>, "archive"> & Pick<RunSpec, "workspace" | "command">;
+  configuration?: PackedConfiguration;
+}
+
+/**
+ * Creates the Run, then uploads its configuration as Secrets it owns: if the upload fails,
+ * the run is deleted and takes them along, so nothing is left half-created. The CLI and the
+ * operator (runs of a module workspace) create runs this one way.
+ */
+export async function createRunWithArchive(client: KubeClient, r: NewRun): Promise<Run> {
+  const archive: ArchiveRef | undefined = r.configuration
+    ? { name: `${r.name}-cfg`, digest: r.configuration.digest, size: r.configuration.size, chunks: chunkCount(r.configuration.size), path: r.configuration.path }
+    : undefined;
+  const created = await client.create({
+    apiVersion: API_VERSION,
+    kind: RUN.kind,
+    metadata: {
+      name: r.name,
+      namespace: r.namespace,
+      labels: { [LABELS.workspace]: labelValue(r.spec.workspace) },
+      ...(r.annotations ? { annotations: r.annotations } : {}),
+    },
+    spec: { ...r.spec, ...(archive ? { archive } : {}) },
+  });
+  const run = runSchema.parse(created);
+  if (!archive || !r.configuration) return run;
+  try {
+    const secrets = archiveSecrets({ namespace: r.namespace, name: archive.name, bytes: r.configuration.bytes, owner: ownerReference(run), labels: { [LABELS.run]: labelValue(r.name) } });
+    for (const secret of secrets) await client.create(secret);
+  } catch (err) {
+    await client.delete(RESOURCES.Run, r.namespace, r.name).catch(() => undefined);
+    throw err;
+  }
+  return run;
+}
