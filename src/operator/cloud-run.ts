@@ -27,6 +27,9 @@ export type CloudRunStep =
 /** TFC run statuses before its plan starts: the run waits in TFC's queue. */
 const WAITING = new Set(["pending", "fetching", "fetching_completed", "pre_plan_running", "pre_plan_completed", "queuing", "plan_queued"]);
 
+/** TFC run statuses from its confirmation on. */
+const CONFIRMED = new Set(["confirmed", "apply_queued", "applying", "applied"]);
+
 /** The TFC run's message: names the Run, so that a reconcile that crashed after creating it finds it again. */
 export function cloudRunMessage(run: Run): string {
   return `ktf run ${run.metadata.namespace}/${run.metadata.name} (${run.metadata.uid ?? ""})`;
@@ -71,6 +74,9 @@ export async function cloudRunStep(client: KubeClient, tfc: TfcClient, run: Run,
       await tfc.runs.apply(tr.id, `confirmed by ${cloudRunMessage(run)}`);
       confirmed = true;
       tr = await tfc.runs.get(tr.id);
+    } else if (CONFIRMED.has(tr.status)) {
+      // Confirmed already: by this Run before a crash lost the status that said so (or in TFC).
+      confirmed = true;
     } else if (isFinalRunStatus(tr.status)) {
       return { kind: "finish", phase: "Failed", reason: REASON.PlanNotFound, message: `the saved plan (TFC run ${tr.id}) is ${tr.status}: it can no longer be applied; plan again` };
     }
