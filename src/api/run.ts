@@ -8,6 +8,11 @@ export const RUN_PHASES = ["Queued", "Pending", "Running", "Succeeded", "Failed"
 export type RunPhase = (typeof RUN_PHASES)[number];
 export const FINISHED_PHASES: ReadonlySet<RunPhase> = new Set(["Succeeded", "Failed", "Canceled"]);
 
+/** Whether the run has ended, one way or another. */
+export function isFinished(run: { status?: { phase?: RunPhase | undefined } | undefined }): boolean {
+  return run.status?.phase !== undefined && FINISHED_PHASES.has(run.status.phase);
+}
+
 export const archiveRefSchema = z.object({
   name: objectName.describe("Prefix of the Secrets <name>-<index> that hold the archive's chunks."),
   digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, { message: "expected sha256:<64 hex digits>" }),

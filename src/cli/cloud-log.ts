@@ -1,8 +1,7 @@
-import type { Run } from "../api/run.js";
+import { isFinished, type Run } from "../api/run.js";
 import { FINAL_PHASE_STATUSES, signedLogs, type Fetch } from "../cloud/tfc-client.js";
 import type { KubeClient } from "../kube/client.js";
 import { isCloudApiError, KtfError } from "../errors.js";
-import { isFinished } from "../operator/run-queue.js";
 import { colorsFor, stripAnsi, type Terminal } from "./output/terminal.js";
 import { watchRun } from "./watch-run.js";
 

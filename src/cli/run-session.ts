@@ -1,13 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { EngineCommand } from "../api/commands.js";
-import type { Run } from "../api/run.js";
+import { isFinished, type Run } from "../api/run.js";
 import { createRunWithArchive } from "../runs/create-run.js";
 import type { PackedConfiguration } from "../archive/pack.js";
 import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import { followPodLog, waitForContainer } from "../kube/log-follower.js";
 import { attachInput } from "../kube/attach.js";
-import { isFinished } from "../operator/run-queue.js";
 import { fit } from "../api/names.js";
 import { REASON } from "../api/conditions.js";
 import { RunLogRenderer } from "./output/run-log.js";

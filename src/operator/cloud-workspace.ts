@@ -18,6 +18,11 @@ export interface CloudSyncOptions {
   credentials?: () => Promise<CliCredentials | undefined>;
 }
 
+/** How the controllers reach TFC: their client and events, and the installation's fetch and credentials. */
+export function cloudSyncOptions(base: Pick<CloudSyncOptions, "client" | "events">, cloud: Omit<CloudSyncOptions, "client" | "events"> | undefined): CloudSyncOptions {
+  return { ...base, fetch: cloud?.fetch ?? fetch, ...(cloud?.credentials ? { credentials: cloud.credentials } : {}) };
+}
+
 /** The state's outputs as the workspace shows them (the engine's state file shape). */
 export type CloudOutputs = Record<string, { value: unknown; type?: unknown; sensitive?: boolean }>;
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
-import type { Run } from "../api/run.js";
+import { isFinished, type Run } from "../api/run.js";
 import { LABELS } from "../api/group.js";
 import { UsageError } from "../errors.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
@@ -19,7 +19,6 @@ import { EventRecorder } from "./runtime/events.js";
 import { HealthServer } from "./runtime/health-server.js";
 import { LeaderElector } from "./runtime/leader-election.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
-import { isFinished } from "./run-queue.js";
 import { tokenAudiences } from "./run-identity.js";
 import { DEFAULT_API_AUDIENCES } from "../api/workspace.js";
 import { Backups } from "../backup/backups.js";

@@ -1,11 +1,6 @@
 import { changesState } from "../api/commands.js";
 import { CONDITION, REASON } from "../api/conditions.js";
-import { FINISHED_PHASES, type Run } from "../api/run.js";
-
-/** Whether a run has finished, one way or another. */
-export function isFinished(run: Run): boolean {
-  return run.status?.phase !== undefined && FINISHED_PHASES.has(run.status.phase);
-}
+import { isFinished, type Run } from "../api/run.js";
 
 /** Whether a run has to wait for the workspace (it can change or lock state). */
 export function needsWorkspace(run: Run): boolean {

@@ -1,11 +1,9 @@
 import { isApiError } from "../errors.js";
-import type { Run } from "../api/run.js";
+import { isFinished, runSchema, type Run } from "../api/run.js";
 import { fit } from "../api/names.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { ownerReference } from "../kube/owner.js";
 import { RESOURCES } from "../kube/resources.js";
-import { runSchema } from "../api/run.js";
-import { isFinished } from "./run-queue.js";
 
 type Lease = KubeObject & { spec?: { holderIdentity?: string } };
 

@@ -1,11 +1,9 @@
-import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workspaceSchema, type Workspace } from "../../src/api/workspace.js";
-import { TfcClient } from "../../src/cloud/tfc-client.js";
-import { connectToCluster } from "../../src/kube/connect.js";
 import { RESOURCES } from "../../src/kube/resources.js";
-import { harness, ktf, kubectl, testNamespace, waitFor } from "../harness/cluster.js";
-import { mintUser } from "../harness/users.js";
+import { otfNamespace, otfWorld } from "../harness/cloud.js";
+import { ktf, kubectl, testNamespace, waitFor } from "../harness/cluster.js";
+import { workspaceEditor } from "../harness/users.js";
 import { configDir } from "../harness/workspace.js";
 
 /**
@@ -13,10 +11,8 @@ import { configDir } from "../harness/workspace.js";
  * workspace, read back through OTF's API; one that cannot be carried out is reported and can be let go.
  */
 describe("deleting a Terraform Cloud workspace (OTF)", () => {
-  const h = harness();
-  const tfc = new TfcClient({ hostname: h.otf.OTF_URL ?? "", token: h.otf.OTF_TOKEN ?? "", fetch: (url, init) => fetch(url, init) });
-  const org = `ktf-del-${randomBytes(4).toString("hex")}`;
-  const kube = connectToCluster({ kubeconfig: h.kubeconfig }).client;
+  const world = otfWorld("ktf-del");
+  const { tfc, kube } = world;
   let ns: Awaited<ReturnType<typeof testNamespace>>;
 
   const cloudWorkspace = (name: string, deletionPolicy?: string) => ({
@@ -24,7 +20,7 @@ describe("deleting a Terraform Cloud workspace (OTF)", () => {
     kind: "Workspace",
     metadata: { name, namespace: ns.name },
     spec: {
-      cloud: { hostname: h.otf.OTF_URL, organization: org, terraformVersion: h.otf.OTF_TERRAFORM_VERSION, token: { secretKeyRef: { name: "tfc-token", key: "token" } }, ...(deletionPolicy ? { deletionPolicy } : {}) },
+      cloud: world.cloud(deletionPolicy ? { deletionPolicy } : {}),
     },
   });
   const read = async (name: string): Promise<Workspace | undefined> => {
@@ -45,9 +41,7 @@ describe("deleting a Terraform Cloud workspace (OTF)", () => {
   const tfcWorkspace = async (id: string) => tfc.workspaces.get(id).then(() => true, () => false);
 
   beforeAll(async () => {
-    ns = await testNamespace("cloud-del");
-    await tfc.organizations.create(org, "ktf-e2e@example.com");
-    await kube.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "tfc-token", namespace: ns.name }, stringData: { token: h.otf.OTF_TOKEN ?? "" } });
+    ns = await otfNamespace(world, "cloud-del");
   });
   afterAll(async () => {
     kube.close();
@@ -99,10 +93,7 @@ describe("deleting a Terraform Cloud workspace (OTF)", () => {
   });
 
   it("refuses destroy and force to a user without the destroy verb: deleting would destroy more than they may", async () => {
-    const wendy = await mintUser("wendy");
-    await kubectl(["-n", ns.name, "create", "role", "workspace-editor", "--verb=get,list,create,update,patch,delete", "--resource=workspaces.ktf.dev"]);
-    await kubectl(["-n", ns.name, "create", "rolebinding", "wendy-editor", "--role=workspace-editor", "--user=wendy"]);
-    const asWendy = connectToCluster({ kubeconfig: wendy }).client;
+    const asWendy = await workspaceEditor(ns.name, "wendy");
     try {
       await expect(asWendy.create(cloudWorkspace("wendys", "destroy"))).rejects.toThrow(/user wendy may not set spec.cloud.deletionPolicy to destroy: .*needs the RBAC verb "destroy"/);
       await asWendy.create(cloudWorkspace("wendys", "soft"));

@@ -1,15 +1,13 @@
-import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSchema, type Run } from "../../src/api/run.js";
 import { workspaceSchema, type Workspace } from "../../src/api/workspace.js";
 import { packConfiguration } from "../../src/archive/pack.js";
-import { TfcClient } from "../../src/cloud/tfc-client.js";
-import { connectToCluster } from "../../src/kube/connect.js";
 import { RESOURCES } from "../../src/kube/resources.js";
-import { harness, kubectl, testNamespace, waitFor } from "../harness/cluster.js";
-import { mintUser } from "../harness/users.js";
+import { otfNamespace, otfWorld } from "../harness/cloud.js";
+import { kubectl, testNamespace, waitFor } from "../harness/cluster.js";
+import { workspaceEditor } from "../harness/users.js";
 import { configDir } from "../harness/workspace.js";
 
 const MODULE_TF = `
@@ -28,10 +26,8 @@ output "greeting" {
  * tarball served over HTTP on this machine, where OTF's engine runs.
  */
 describe("a module workspace in Terraform Cloud (OTF)", () => {
-  const h = harness();
-  const tfc = new TfcClient({ hostname: h.otf.OTF_URL ?? "", token: h.otf.OTF_TOKEN ?? "", fetch: (url, init) => fetch(url, init) });
-  const org = `ktf-mod-${randomBytes(4).toString("hex")}`;
-  const kube = connectToCluster({ kubeconfig: h.kubeconfig }).client;
+  const world = otfWorld("ktf-mod");
+  const { tfc, kube } = world;
   let ns: Awaited<ReturnType<typeof testNamespace>>;
   let server: Server;
   let source = "";
@@ -41,7 +37,7 @@ describe("a module workspace in Terraform Cloud (OTF)", () => {
     kind: "Workspace",
     metadata: { name, namespace: ns.name },
     spec: {
-      cloud: { hostname: h.otf.OTF_URL, organization: org, terraformVersion: h.otf.OTF_TERRAFORM_VERSION, applyMethod, token: { secretKeyRef: { name: "tfc-token", key: "token" } } },
+      cloud: world.cloud({ applyMethod }),
       module: { source, outputs: [{ name: "greeting" }] },
       variables: [{ name: "name", value: variableName }],
     },
@@ -72,9 +68,7 @@ describe("a module workspace in Terraform Cloud (OTF)", () => {
     });
     await new Promise<void>((ok) => server.listen(0, "127.0.0.1", ok));
     source = `http://127.0.0.1:${(server.address() as AddressInfo).port}/network.tgz`;
-    ns = await testNamespace("cloud-mod");
-    await tfc.organizations.create(org, "ktf-e2e@example.com");
-    await kube.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "tfc-token", namespace: ns.name }, stringData: { token: h.otf.OTF_TOKEN ?? "" } });
+    ns = await otfNamespace(world, "cloud-mod");
   });
   afterAll(async () => {
     kube.close();
@@ -117,10 +111,7 @@ describe("a module workspace in Terraform Cloud (OTF)", () => {
   });
 
   it("refuses a change that would be applied to a user without the apply verb", async () => {
-    const wendy = await mintUser("wendy-mod");
-    await kubectl(["-n", ns.name, "create", "role", "workspace-editor", "--verb=get,list,create,update,patch", "--resource=workspaces.ktf.dev"]);
-    await kubectl(["-n", ns.name, "create", "rolebinding", "wendy-editor", "--role=workspace-editor", "--user=wendy-mod"]);
-    const asWendy = connectToCluster({ kubeconfig: wendy }).client;
+    const asWendy = await workspaceEditor(ns.name, "wendy-mod", "get,list,create,update,patch");
     try {
       await expect(asWendy.patch(RESOURCES.Workspace, ns.name, "net", { spec: { variables: [{ name: "name", value: "mallory" }] } })).rejects.toThrow(
         /user wendy-mod may not change spec.module, its variables or applyMethod of workspace net: .*needs the RBAC verb "apply"/,

@@ -2,10 +2,9 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runSchema, type Run } from "../../src/api/run.js";
 import { workspaceSchema, type Workspace } from "../../src/api/workspace.js";
-import { TfcClient } from "../../src/cloud/tfc-client.js";
-import { connectToCluster } from "../../src/kube/connect.js";
 import { RESOURCES } from "../../src/kube/resources.js";
-import { harness, ktf, kubectl, testNamespace, waitFor, type KtfResult } from "../harness/cluster.js";
+import { otfNamespace, otfWorld } from "../harness/cloud.js";
+import { ktf, kubectl, testNamespace, waitFor, type KtfResult } from "../harness/cluster.js";
 import { mintUser } from "../harness/users.js";
 import { configDir, runNameIn } from "../harness/workspace.js";
 
@@ -29,10 +28,8 @@ output "said" {
  * RBAC of ktf, the engine and the state in TFC; the output streamed from OTF's log URLs.
  */
 describe("runs of a Terraform Cloud workspace (OTF)", () => {
-  const h = harness();
-  const tfc = new TfcClient({ hostname: h.otf.OTF_URL ?? "", token: h.otf.OTF_TOKEN ?? "", fetch: (url, init) => fetch(url, init) });
-  const org = `ktf-runs-${randomBytes(4).toString("hex")}`;
-  const kube = connectToCluster({ kubeconfig: h.kubeconfig }).client;
+  const world = otfWorld("ktf-runs");
+  const { tfc, kube } = world;
   let ns: Awaited<ReturnType<typeof testNamespace>>;
   let cfg: Awaited<ReturnType<typeof configDir>>;
   let mallory: string;
@@ -48,16 +45,14 @@ describe("runs of a Terraform Cloud workspace (OTF)", () => {
   };
 
   beforeAll(async () => {
-    ns = await testNamespace("cloud-runs");
+    ns = await otfNamespace(world, "cloud-runs", { word: SECRET_WORD });
     cfg = await configDir({ "main.tf": MAIN_TF });
-    await tfc.organizations.create(org, "ktf-e2e@example.com");
-    await kube.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "tfc-token", namespace: ns.name }, stringData: { token: h.otf.OTF_TOKEN ?? "", word: SECRET_WORD } });
     await kube.create({
       apiVersion: "ktf.dev/v1alpha1",
       kind: "Workspace",
       metadata: { name: "app", namespace: ns.name },
       spec: {
-        cloud: { hostname: h.otf.OTF_URL, organization: org, terraformVersion: h.otf.OTF_TERRAFORM_VERSION, token: { secretKeyRef: { name: "tfc-token", key: "token" } } },
+        cloud: world.cloud(),
         variables: [{ name: "greeting", value: "hi" }, { name: "secret_word", valueFrom: { secretKeyRef: { name: "tfc-token", key: "word" } } }],
       },
     });

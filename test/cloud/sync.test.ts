@@ -5,10 +5,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { workspaceSchema, type Workspace } from "../../src/api/workspace.js";
 import { packConfiguration } from "../../src/archive/pack.js";
-import { TfcClient } from "../../src/cloud/tfc-client.js";
-import { connectToCluster } from "../../src/kube/connect.js";
 import { RESOURCES } from "../../src/kube/resources.js";
-import { harness, kubectl, testNamespace, waitFor } from "../harness/cluster.js";
+import { otfNamespace, otfWorld } from "../harness/cloud.js";
+import { kubectl, testNamespace, waitFor } from "../harness/cluster.js";
 
 const SECRET_WORD = `tfc-secret-${randomBytes(6).toString("hex")}`;
 
@@ -17,10 +16,8 @@ const SECRET_WORD = `tfc-secret-${randomBytes(6).toString("hex")}`;
  * operator sets there is read back through the API, as a TFC user would see it.
  */
 describe("a workspace synced to Terraform Cloud (OTF)", () => {
-  const h = harness();
-  const tfc = new TfcClient({ hostname: h.otf.OTF_URL ?? "", token: h.otf.OTF_TOKEN ?? "", fetch: (url, init) => fetch(url, init) });
-  const org = `ktf-e2e-${randomBytes(4).toString("hex")}`;
-  const kube = connectToCluster({ kubeconfig: h.kubeconfig }).client;
+  const world = otfWorld("ktf-e2e");
+  const { h, tfc, org, kube } = world;
   let ns: Awaited<ReturnType<typeof testNamespace>>;
 
   const cloudWorkspace = (name: string, cloud: Record<string, unknown> = {}, spec: Record<string, unknown> = {}) => ({
@@ -28,7 +25,7 @@ describe("a workspace synced to Terraform Cloud (OTF)", () => {
     kind: "Workspace",
     metadata: { name, namespace: ns.name },
     spec: {
-      cloud: { hostname: h.otf.OTF_URL, organization: org, terraformVersion: h.otf.OTF_TERRAFORM_VERSION, token: { secretKeyRef: { name: "tfc-token", key: "token" } }, ...cloud },
+      cloud: world.cloud(cloud),
       ...spec,
     },
   });
@@ -44,9 +41,7 @@ describe("a workspace synced to Terraform Cloud (OTF)", () => {
   const vars = async (wsId: string) => Object.fromEntries((await tfc.variables.list(wsId)).map((v) => [`${v.category}:${v.key}`, v]));
 
   beforeAll(async () => {
-    ns = await testNamespace("cloud");
-    await tfc.organizations.create(org, "ktf-e2e@example.com");
-    await kube.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "tfc-token", namespace: ns.name }, stringData: { token: h.otf.OTF_TOKEN ?? "" } });
+    ns = await otfNamespace(world, "cloud");
     await kube.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "words", namespace: ns.name }, stringData: { secret: SECRET_WORD } });
   });
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { runSchema, type Run } from "../../api/run.js";
+import { isFinished, runSchema, type Run } from "../../api/run.js";
 import { UsageError } from "../../errors.js";
 import { followPodLog } from "../../kube/log-follower.js";
 import { RESOURCES } from "../../kube/resources.js";
@@ -74,16 +74,11 @@ export async function runsCancel(t: Terminal, name: string, o: KtfOptions): Prom
   const run = await getRun(session, name);
   const phase = run.status?.phase;
   const savedInTfc = run.status?.cloud && run.spec.savePlan && phase === "Succeeded";
-  if ((phase === "Succeeded" || phase === "Failed" || phase === "Canceled") && !savedInTfc) {
+  if (isFinished(run) && !savedInTfc) {
     throw new UsageError(`run ${name} has already ended (${phase})`);
   }
-  if (savedInTfc) {
-    // Its TFC run waits for confirmation and holds TFC's queue: canceling discards it.
-    await session.client.patch(RESOURCES.Run, session.namespace, name, { spec: { cancel: true } });
-    t.stdout.write(`Discarding the saved plan of run ${name} (TFC run ${run.status?.cloud?.runId}).\n`);
-    return 0;
-  }
   await session.client.patch(RESOURCES.Run, session.namespace, name, { spec: { cancel: true } });
-  t.stdout.write(`Canceling run ${name}; a running engine stops cleanly and releases the state lock.\n`);
+  // A saved plan in TFC waits for confirmation and holds TFC's queue: canceling its run discards it.
+  t.stdout.write(savedInTfc ? `Discarding the saved plan of run ${name} (TFC run ${run.status?.cloud?.runId}).\n` : `Canceling run ${name}; a running engine stops cleanly and releases the state lock.\n`);
   return 0;
 }

@@ -27,7 +27,7 @@ import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
-import { cloudClient, type CloudSyncOptions } from "../cloud-workspace.js";
+import { cloudClient, cloudSyncOptions, type CloudSyncOptions } from "../cloud-workspace.js";
 import { cloudRunStep, type CloudRunStep } from "../cloud-run.js";
 import { CloudApiError, CloudSyncError, errorMessage } from "../../errors.js";
 
@@ -225,7 +225,8 @@ export class RunController {
       return { requeueAfter: POLL_MS };
     }
     if (step.cloud?.runId && !run.status?.cloud?.runId) {
-      this.o.events.normal(run, "CloudRunStarted", `TFC run ${step.cloud.runId} in TFC workspace ${step.cloud.workspaceId}${createdBy(run) ? ` for ${createdBy(run)?.username}` : ""}`);
+      const creator = createdBy(run);
+      this.o.events.normal(run, "CloudRunStarted", `TFC run ${step.cloud.runId} in TFC workspace ${step.cloud.workspaceId}${creator ? ` for ${creator.username}` : ""}`);
     }
     if (step.kind === "finish") {
       await this.finishWith(run, step, (s) => {
@@ -262,7 +263,7 @@ export class RunController {
   }
 
   private cloudOptions(): CloudSyncOptions {
-    return { client: this.o.client, events: this.o.events, fetch: this.o.cloud?.fetch ?? fetch, ...(this.o.cloud?.credentials ? { credentials: this.o.cloud.credentials } : {}) };
+    return cloudSyncOptions({ client: this.o.client, events: this.o.events }, this.o.cloud);
   }
 
   /** The plan run an apply applies: undefined when there is none, null when the run failed for it. */

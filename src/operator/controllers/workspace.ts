@@ -1,5 +1,5 @@
 import { CONDITION, REASON } from "../../api/conditions.js";
-import type { Run } from "../../api/run.js";
+import { isFinished, type Run } from "../../api/run.js";
 import { workspaceSchema, type Output, type Workspace, type WorkspaceStatus } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
@@ -14,13 +14,13 @@ import type { Backups } from "../../backup/backups.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { backUpVersions, restoreFromBackup } from "../state-backup.js";
 import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
-import { isFinished, runQueue, runsToPrune } from "../run-queue.js";
+import { runQueue, runsToPrune } from "../run-queue.js";
 import { identityRefusal } from "../run-identity.js";
 import { KTF_VERSION } from "../../version.js";
 import { runsOfWorkspace } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
-import { cloudClient, cloudFailure, syncCloudWorkspace, type CloudSyncOptions, type CloudSyncResult } from "../cloud-workspace.js";
+import { cloudClient, cloudSyncOptions, cloudFailure, syncCloudWorkspace, type CloudSyncOptions, type CloudSyncResult } from "../cloud-workspace.js";
 import { CLOUD_FINALIZER, cloudDeletionStep, needsCloudFinalizer, type DeletionStep } from "../cloud-deletion.js";
 import { ANNOTATIONS } from "../../api/group.js";
 import { ensureModuleRun } from "../cloud-module.js";
@@ -235,7 +235,7 @@ export class WorkspaceController {
   }
 
   private cloudOptions(): CloudSyncOptions {
-    return { client: this.o.client, events: this.o.events, fetch: this.o.cloud?.fetch ?? fetch, ...(this.o.cloud?.credentials ? { credentials: this.o.cloud.credentials } : {}) };
+    return cloudSyncOptions({ client: this.o.client, events: this.o.events }, this.o.cloud);
   }
 
   /** The versions kept under the workspace's retention, after deleting the others. */
