@@ -136,7 +136,7 @@ export function isApiError(err: unknown, status?: number): err is ApiError {
 export class CloudSyncError extends KtfError {
   override readonly name = "CloudSyncError";
   constructor(
-    readonly reason: "CloudCredentials" | "CloudWorkspaceTaken" | "CloudSyncFailed",
+    readonly reason: "CloudCredentials" | "CloudWorkspaceTaken" | "CloudSyncFailed" | "CloudUnsupported",
     message: string,
   ) {
     super(message);

@@ -20,6 +20,38 @@ const tag = z
   .max(255)
   .regex(/^[a-z0-9][a-z0-9:_-]*$/, { message: "expected a TFC tag: lowercase letters, digits, ':', '-' and '_'" });
 
+/** TFC's notification triggers (its API documentation's list). */
+export const NOTIFICATION_TRIGGERS = [
+  "run:created", "run:planning", "run:needs_attention", "run:applying", "run:completed", "run:errored",
+  "assessment:drifted", "assessment:failed", "assessment:check_failure",
+  "workspace:auto_destroy_reminder", "workspace:auto_destroy_run_results",
+] as const;
+
+const notificationSchema = z
+  .object({
+    name: z.string().min(1).max(255),
+    type: z.enum(["generic", "slack", "microsoft-teams", "email"]).describe("TFC's destination type; email is TFE's and needs emailAddresses."),
+    enabled: z.boolean().default(true),
+    url: z.url({ protocol: /^https?$/ }).optional().describe("Where TFC posts: the webhook of generic, slack and microsoft-teams."),
+    emailAddresses: z.array(z.email()).max(100).optional().describe("For type email."),
+    triggers: z.array(z.enum(NOTIFICATION_TRIGGERS)).default([]).describe("The events TFC notifies of; none: only verification."),
+    token: z
+      .object({ secretKeyRef: z.object({ name: objectName, key: z.string().min(1) }) })
+      .optional()
+      .describe("For type generic: the key TFC signs its payloads with (X-TFE-Notification-Signature), from a Secret of this namespace; write-only in TFC."),
+  })
+  .refine((n) => n.type === "email" || Boolean(n.url), { message: "url is needed for a generic, slack or microsoft-teams notification", path: ["url"] })
+  .refine((n) => n.type !== "email" || Boolean(n.emailAddresses?.length), { message: "emailAddresses is needed for an email notification", path: ["emailAddresses"] })
+  .refine((n) => n.type === "generic" || !n.token, { message: "token is only for a generic notification", path: ["token"] })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "self.type == 'email' || has(self.url)", message: "url is needed for a generic, slack or microsoft-teams notification" },
+      { rule: "self.type != 'email' || (has(self.emailAddresses) && size(self.emailAddresses) > 0)", message: "emailAddresses is needed for an email notification" },
+      { rule: "self.type == 'generic' || !has(self.token)", message: "token is only for a generic notification" },
+    ],
+  });
+export type NotificationSpec = z.infer<typeof notificationSchema>;
+
 export const cloudSpecSchema = z
   .object({
     hostname: z
@@ -45,6 +77,22 @@ export const cloudSpecSchema = z
       .describe(
         "What deleting the Workspace does to the TFC workspace: retain keeps it and its state; soft deletes it only if it manages no resources (TFC's safe-delete); destroy runs a destroy, then deletes it; force deletes it and its state whatever it manages. destroy and force need the RBAC verb destroy on the workspace to set. The annotation ktf.dev/cloud-let-go: \"true\" lets a Workspace whose policy cannot be carried out go.",
       ),
+    project: z.string().min(1).max(40).optional().describe("The TFC project the workspace belongs to, by name; TFC's default project when unset."),
+    runTriggers: z
+      .array(
+        z
+          .object({ workspace: tfcName.optional().describe("A TFC workspace of the same organization, by name."), id: z.string().regex(/^ws-[A-Za-z0-9]+$/, { message: "expected a TFC workspace ID (ws-...)" }).optional() })
+          .refine((t) => Boolean(t.workspace) !== Boolean(t.id), { message: "set exactly one of workspace and id" })
+          .meta({ "x-kubernetes-validations": [{ rule: "has(self.workspace) != has(self.id)", message: "set exactly one of workspace and id" }] }),
+      )
+      .max(20)
+      .default([])
+      .describe("TFC run triggers: an apply in one of these workspaces queues a run in this one. Those not listed are removed."),
+    notifications: z
+      .array(notificationSchema)
+      .max(20)
+      .default([])
+      .describe("TFC notification configurations, by name; those not listed are removed."),
     token: z
       .object({ secretKeyRef: z.object({ name: objectName, key: z.string().min(1) }) })
       .optional()
@@ -104,6 +152,11 @@ export const cloudStatusSchema = z.object({
     .record(z.string(), z.string())
     .optional()
     .describe("For each variable the operator set (terraform:NAME or env:NAME), an HMAC of what it set, keyed by the token: TFC never returns a sensitive value, so a change is seen by this, and the value is never kept."),
+  runTriggers: z.array(z.string()).optional().describe("The source workspaces (ws-...) of the run triggers the operator keeps."),
+  notifications: z
+    .record(z.string(), z.string())
+    .optional()
+    .describe("The notification configurations the operator keeps, by name: an HMAC of a generic one's token (write-only in TFC), else empty."),
   module: moduleStatusSchema.optional().describe("spec.module: the run started for the current module and variables."),
   deletion: cloudDeletionStatusSchema
     .optional()

@@ -49,6 +49,8 @@ export const REASON = {
   CloudWorkspaceTaken: "CloudWorkspaceTaken",
   /** TFC answered with an error, or could not be reached. */
   CloudSyncFailed: "CloudSyncFailed",
+  /** The spec needs a call this TFC/TFE server does not serve (an old TFE, OTF): run triggers, notifications, projects. */
+  CloudUnsupported: "CloudUnsupported",
   /** A run of a TFC workspace waits for TFC (its queue, the workspace's sync, a plan to confirm). */
   WaitingForCloud: "WaitingForCloud",
   /** TFC refused to start or confirm the run. */

@@ -47,12 +47,24 @@ export type ObjectMeta = z.infer<typeof objectMeta>;
 /** A key of a Secret or ConfigMap in the same namespace as the object that refers to it. */
 const keyRef = z.object({ name: objectName, key: z.string().min(1) });
 
-/** A value that is either literal or read from a Secret or ConfigMap key when the run starts. */
+/**
+ * A value read from a Secret or ConfigMap key when the run starts, or, for a cloud
+ * workspace, from a file of the operator's mounted variables (terraform-k8s' way).
+ */
 export const valueSource = z
   .object({
     secretKeyRef: keyRef.optional(),
     configMapKeyRef: keyRef.optional(),
+    mounted: z
+      .object({ key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { message: "expected a Secret key (letters, digits, '-', '_', '.')" }) })
+      .optional()
+      .describe("Cloud workspaces only: the file <namespace>.<key> of the installation's mounted variables Secret (ktf install --cloud-variables), read by the operator alone and pushed to TFC as a sensitive variable."),
   })
-  .refine((v) => Boolean(v.secretKeyRef) !== Boolean(v.configMapKeyRef), {
-    message: "set exactly one of secretKeyRef and configMapKeyRef",
+  .refine((v) => [v.secretKeyRef, v.configMapKeyRef, v.mounted].filter(Boolean).length === 1, {
+    message: "set exactly one of secretKeyRef, configMapKeyRef and mounted",
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "[has(self.secretKeyRef), has(self.configMapKeyRef), has(self.mounted)].filter(x, x).size() == 1", message: "set exactly one of secretKeyRef, configMapKeyRef and mounted" },
+    ],
   });

@@ -21,6 +21,8 @@ export const CLI_CONFIG_KEY = "config.tfrc";
 /** The key of the CLI configuration's Secret that holds CA certificates the engine trusts too. */
 export const CLI_CONFIG_CA_KEY = "ca.crt";
 
+const MOUNTED_NEEDS_CLOUD = "valueFrom.mounted needs cloud: only the operator reads the mounted variables, and only to push them to TFC";
+
 export const DEFAULT_API_AUDIENCES = ["https://kubernetes.default.svc", "https://kubernetes.default.svc.cluster.local", "kubernetes", "api"];
 
 export const variableSchema = z
@@ -155,7 +157,16 @@ export const workspaceSpecSchema = z.object({
   restoreFromBackup: z.boolean().default(true).describe("A workspace that has no state yet starts from its newest backup, when one exists."),
 })
   .refine((s) => !s.module || s.cloud, { message: "module needs cloud: runs of a module are started in TFC", path: ["module"] })
-  .meta({ "x-kubernetes-validations": [{ rule: "!has(self.module) || has(self.cloud)", message: "module needs cloud: runs of a module are started in TFC" }] });
+  .refine((s) => s.cloud || ![...s.variables, ...s.env].some((v) => v.valueFrom?.mounted), { message: MOUNTED_NEEDS_CLOUD, path: ["variables"] })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "!has(self.module) || has(self.cloud)", message: "module needs cloud: runs of a module are started in TFC" },
+      {
+        rule: "has(self.cloud) || ((!has(self.variables) || self.variables.all(v, !has(v.valueFrom) || !has(v.valueFrom.mounted))) && (!has(self.env) || self.env.all(v, !has(v.valueFrom) || !has(v.valueFrom.mounted))))",
+        message: MOUNTED_NEEDS_CLOUD,
+      },
+    ],
+  });
 export type WorkspaceSpec = z.infer<typeof workspaceSpecSchema>;
 
 export const outputSchema = z.object({
@@ -172,7 +183,8 @@ export const workspaceStatusSchema = z.object({
   queue: z.array(z.string()).optional().describe("Runs waiting for the workspace, first first."),
   lastRuns: z.record(z.string(), z.string()).optional().describe("The newest finished run of each command."),
   outputs: z.array(outputSchema).optional().describe("Non-sensitive outputs; all of them are in outputsSecret."),
-  outputsSecret: z.string().optional(),
+  outputsSecret: z.string().optional().describe("The Secret with every output, sensitive ones too, as JSON by name."),
+  outputsConfigMap: z.string().optional().describe("The ConfigMap with the non-sensitive outputs by name: strings as they are, other values as JSON."),
   stateSerial: z.number().int().optional(),
   stateVersion: z.string().optional().describe("The current state version (the prefix of its Secrets)."),
   stateVersions: z

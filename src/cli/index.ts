@@ -126,6 +126,7 @@ export function buildProgram(t: Terminal, setExit: (code: number) => void): Comm
     .option("--backup <url>", "copy every state version to s3://BUCKET/PREFIX or gs://BUCKET/PREFIX (repeatable; ?region=R&endpoint=http://HOST:PORT)", collect)
     .option("--backup-secret <name>", "a Secret in the operator's namespace with the stores' credentials (default: the operator's ServiceAccount)")
     .option("--cloud-credentials <name>", "a Secret in the operator's namespace whose key credentials.tfrc is a terraform CLI configuration with credentials \"HOST\" { token = ... } for Terraform Cloud / Enterprise")
+    .option("--cloud-variables <name>", "a Secret in the operator's namespace whose keys NAMESPACE.KEY are sensitive values of cloud workspaces (valueFrom.mounted.key), read by the operator alone")
     .action((o: InstallCommandOptions) => run(() => install(t, o))());
 
   // Only shown by `ktf operator --help`: the operator parses its own flags (src/operator/main.ts).

@@ -222,6 +222,7 @@ export const notificationResource = resource(
     enabled: z.boolean().nullish(),
     url: z.string().nullish(),
     triggers: z.array(z.string()).nullish(),
+    "email-addresses": z.array(z.string()).nullish(),
   }),
 );
 export const toNotification = (r: z.infer<typeof notificationResource>) => ({
@@ -231,6 +232,7 @@ export const toNotification = (r: z.infer<typeof notificationResource>) => ({
   enabled: r.attributes.enabled ?? false,
   url: r.attributes.url ?? undefined,
   triggers: r.attributes.triggers ?? [],
+  emailAddresses: r.attributes["email-addresses"] ?? [],
 });
 export type NotificationConfiguration = ReturnType<typeof toNotification>;
 

@@ -219,6 +219,8 @@ export interface NotificationSettings {
   token?: string;
   /** "run:created", "run:needs_attention", "run:applying", "run:completed", "run:errored", ... */
   triggers: readonly string[];
+  /** An email destination's addresses (TFE). */
+  emailAddresses?: readonly string[];
 }
 
 function notificationBody(n: Partial<NotificationSettings>, id?: string) {
@@ -226,7 +228,7 @@ function notificationBody(n: Partial<NotificationSettings>, id?: string) {
     data: {
       type: "notification-configurations",
       ...(id ? { id } : {}),
-      attributes: { name: n.name, "destination-type": n.destinationType, enabled: n.enabled, url: n.url, token: n.token, triggers: n.triggers },
+      attributes: { name: n.name, "destination-type": n.destinationType, enabled: n.enabled, url: n.url, token: n.token, triggers: n.triggers, "email-addresses": n.emailAddresses },
     },
   };
 }

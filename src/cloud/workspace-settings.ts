@@ -7,6 +7,8 @@ export interface CloudWorkspaceSettings {
   terraformVersion?: string;
   executionMode: "remote" | "local" | "agent";
   agentPoolId?: string;
+  /** Unset: the spec names no project, and the TFC workspace's is left alone. */
+  projectId?: string;
   autoApply: boolean;
   workingDirectory: string;
   tags: string[];
@@ -17,7 +19,8 @@ export function cloudWorkspaceName(ws: Workspace): string {
   return ws.spec.cloud?.workspace ?? `${ws.metadata.namespace ?? ""}-${ws.metadata.name ?? ""}`;
 }
 
-export function desiredSettings(ws: Workspace): CloudWorkspaceSettings {
+/** `projectId`: spec.cloud.project as TFC's ID, looked up by the caller. */
+export function desiredSettings(ws: Workspace, projectId?: string): CloudWorkspaceSettings {
   const cloud = ws.spec.cloud;
   if (!cloud) throw new Error(`workspace ${ws.metadata.name} has no spec.cloud`);
   return {
@@ -25,6 +28,7 @@ export function desiredSettings(ws: Workspace): CloudWorkspaceSettings {
     ...(cloud.terraformVersion ? { terraformVersion: cloud.terraformVersion } : {}),
     executionMode: cloud.executionMode,
     ...(cloud.agentPool ? { agentPoolId: cloud.agentPool } : {}),
+    ...(projectId ? { projectId } : {}),
     autoApply: cloud.applyMethod === "auto",
     workingDirectory: ws.spec.workingDir,
     tags: [...new Set(cloud.tags)].sort(),
@@ -38,6 +42,7 @@ export function settingsDrift(desired: CloudWorkspaceSettings, actual: CloudWork
   if (desired.terraformVersion !== undefined && desired.terraformVersion !== actual.terraformVersion) drift.push("terraformVersion");
   if (desired.executionMode !== actual.executionMode) drift.push("executionMode");
   if ((desired.agentPoolId ?? "") !== (actual.agentPoolId ?? "")) drift.push("agentPoolId");
+  if (desired.projectId !== undefined && desired.projectId !== actual.projectId) drift.push("projectId");
   if (desired.autoApply !== actual.autoApply) drift.push("autoApply");
   if (desired.workingDirectory !== actual.workingDirectory) drift.push("workingDirectory");
   if (desired.tags.join(",") !== [...new Set(actual.tags)].sort().join(",")) drift.push("tags");

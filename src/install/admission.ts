@@ -232,6 +232,53 @@ function moduleApplyValidation(): KubeObject[] {
 }
 
 /** The validating policies: GA since Kubernetes 1.30, installed everywhere. */
+/**
+ * A Workspace that names a Secret hands its value to runs (as the engine's environment) or
+ * to TFC (as a variable, a token): naming one needs `get` on it, so that `update` on a
+ * Workspace never reads a Secret its user could not (another workspace's state, a token).
+ * Only Secrets newly named are checked: a user who may not read one can still change the
+ * rest of a Workspace that names it.
+ */
+function secretReferenceValidation(): KubeObject[] {
+  const refs = (of: "object" | "oldObject") => {
+    const valueRefs = (list: string) =>
+      `(has(${of}.spec.${list}) ? ${of}.spec.${list}.filter(v, has(v.valueFrom) && has(v.valueFrom.secretKeyRef)).map(v, v.valueFrom.secretKeyRef.name) : [])`;
+    const cloud = `has(${of}.spec.cloud)`;
+    return [
+      valueRefs("variables"),
+      valueRefs("env"),
+      `(has(${of}.spec.cliConfig) ? [${of}.spec.cliConfig.secretName] : [])`,
+      `(${cloud} && has(${of}.spec.cloud.token) ? [${of}.spec.cloud.token.secretKeyRef.name] : [])`,
+      `(${cloud} && has(${of}.spec.cloud.notifications) ? ${of}.spec.cloud.notifications.filter(n, has(n.token)).map(n, n.token.secretKeyRef.name) : [])`,
+    ].join(" + ");
+  };
+  const readable = (name: string) => `authorizer.group('').resource('secrets').namespace(object.metadata.namespace).name(${name}).check('get').allowed()`;
+  return validatingPolicy("ktf-workspace-secret-references", {
+    matchConstraints: { resourceRules: [{ apiGroups: [GROUP], apiVersions: ["*"], operations: ["CREATE", "UPDATE"], resources: [WORKSPACE.plural] }] },
+    variables: [
+      { name: "old", expression: `request.operation == 'UPDATE' ? ${refs("oldObject")} : []` },
+      { name: "named", expression: `(${refs("object")}).filter(n, !(n in variables.old))` },
+      { name: "unreadable", expression: `variables.named.filter(n, !${readable("n")})` },
+    ],
+    validations: [
+      {
+        expression: "size(variables.unreadable) == 0",
+        messageExpression:
+          `'user ' + request.userInfo.username + ' may not name Secret ' + variables.unreadable[0] + ' in workspace ' + object.metadata.name + ': its value would reach the workspace runs (or TFC), which needs the RBAC verb "get" on secrets "' + variables.unreadable[0] + '" in namespace ' + object.metadata.namespace`,
+        reason: "Forbidden",
+      },
+    ],
+  });
+}
+
 export function admissionPolicies(): KubeObject[] {
-  return [...runCreatorValidation(), ...privilegedCommandsValidation(), ...archiveUploadValidation(), ...runMetadataValidation(), ...cloudDeletionPolicyValidation(), ...moduleApplyValidation()];
+  return [
+    ...runCreatorValidation(),
+    ...privilegedCommandsValidation(),
+    ...archiveUploadValidation(),
+    ...runMetadataValidation(),
+    ...cloudDeletionPolicyValidation(),
+    ...moduleApplyValidation(),
+    ...secretReferenceValidation(),
+  ];
 }

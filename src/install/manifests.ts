@@ -31,6 +31,8 @@ export interface InstallOptions {
   cliConfigSecret?: string;
   /** A Secret of the operator's namespace with the TFC credentials file (key credentials.tfrc). */
   cloudCredentials?: string;
+  /** A Secret of the operator's namespace whose keys `<namespace>.<key>` are cloud workspaces' sensitive values (valueFrom.mounted). */
+  cloudVariables?: string;
 }
 
 export interface BackupInstallOptions {
@@ -106,8 +108,9 @@ function operatorRules(): Rule[] {
     { apiGroups: [""], resources: ["pods/attach"], verbs: ["create", "get"] },
     // State versions and pointers, plans, outputs; pruned versions are deleted.
     { apiGroups: [""], resources: ["secrets"], verbs: [...READ, "create", "update", "patch", "delete"] },
-    // A cloud workspace's variable values given by configMapKeyRef, which the operator sends to TFC.
-    { apiGroups: [""], resources: ["configmaps"], verbs: ["get"] },
+    // A cloud workspace's variable values given by configMapKeyRef, which the operator sends to
+    // TFC; and each workspace's <name>-outputs ConfigMap of non-sensitive outputs.
+    { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "create", "patch"] },
     { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["get", "create", "patch"] },
     { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "create"] },
     { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
@@ -189,9 +192,15 @@ function operatorDeployment(o: InstallOptions): KubeObject {
                 { name: "KTF_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
                 { name: "HOME", value: "/tmp" },
                 ...(o.cloudCredentials ? [{ name: "TF_CLI_CONFIG_FILE", value: `${CLOUD_CREDENTIALS_DIR}/${CLOUD_CREDENTIALS_KEY}` }] : []),
+                ...(o.cloudVariables ? [{ name: "KTF_CLOUD_VARIABLES_DIR", value: CLOUD_VARIABLES_DIR }] : []),
               ],
               ...(backup.envFrom.length ? { envFrom: backup.envFrom } : {}),
-              volumeMounts: [{ name: "tmp", mountPath: "/tmp" }, ...backup.mounts, ...(o.cloudCredentials ? [{ name: "cloud-credentials", mountPath: CLOUD_CREDENTIALS_DIR, readOnly: true }] : [])],
+              volumeMounts: [
+                { name: "tmp", mountPath: "/tmp" },
+                ...backup.mounts,
+                ...(o.cloudCredentials ? [{ name: "cloud-credentials", mountPath: CLOUD_CREDENTIALS_DIR, readOnly: true }] : []),
+                ...(o.cloudVariables ? [{ name: "cloud-variables", mountPath: CLOUD_VARIABLES_DIR, readOnly: true }] : []),
+              ],
               ports: [{ name: "http", containerPort: OPERATOR_PORT }],
               livenessProbe: probe("/healthz"),
               readinessProbe: probe("/readyz"),
@@ -208,6 +217,8 @@ function operatorDeployment(o: InstallOptions): KubeObject {
             ...backup.volumes,
             // Read on each use, so that a changed Secret (the kubelet updates the file) is seen without a restart.
             ...(o.cloudCredentials ? [{ name: "cloud-credentials", secret: { secretName: o.cloudCredentials, items: [{ key: CLOUD_CREDENTIALS_KEY, path: CLOUD_CREDENTIALS_KEY }] } }] : []),
+            // Only the operator mounts it: run pods never see these values.
+            ...(o.cloudVariables ? [{ name: "cloud-variables", secret: { secretName: o.cloudVariables, optional: true } }] : []),
           ],
         },
       },
@@ -218,6 +229,7 @@ function operatorDeployment(o: InstallOptions): KubeObject {
 const OPERATOR_CLUSTER_ROLE = `${OPERATOR_NAME}-cluster`;
 const CLOUD_CREDENTIALS_DIR = "/var/run/secrets/ktf/cloud";
 export const CLOUD_CREDENTIALS_KEY = "credentials.tfrc";
+const CLOUD_VARIABLES_DIR = "/var/run/secrets/ktf/cloud-variables";
 
 function binding(kind: "RoleBinding" | "ClusterRoleBinding", role: string, o: InstallOptions, namespace?: string): KubeObject {
   return {

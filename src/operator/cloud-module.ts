@@ -13,6 +13,7 @@ import type { KubeClient } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import { createRunWithArchive } from "../runs/create-run.js";
 import type { EventSink } from "./controllers/types.js";
+import { isSecretSource } from "./cloud-values.js";
 
 export interface ModuleRunOptions {
   client: KubeClient;
@@ -34,7 +35,7 @@ export async function ensureModuleRun(o: ModuleRunOptions, ws: Workspace, variab
   const module = ws.spec.module;
   const cloud = ws.spec.cloud;
   if (!module || !cloud) return undefined;
-  const inputs = ws.spec.variables.map((v) => ({ name: v.name, sensitive: v.sensitive || Boolean(v.valueFrom?.secretKeyRef) }));
+  const inputs = ws.spec.variables.map((v) => ({ name: v.name, sensitive: isSecretSource(v) }));
   const text = moduleConfiguration(module, inputs);
   const hashes = Object.entries(variableHashes).sort(([a], [b]) => a.localeCompare(b));
   const digest = `sha256:${sha256(JSON.stringify([text, hashes, cloud.applyMethod, ws.metadata.annotations?.[ANNOTATIONS.runRequested] ?? ""]))}`;

@@ -9,6 +9,8 @@ import { CloudSyncError, errorMessage, isCloudApiError, KtfError } from "../erro
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { RESOURCES } from "../kube/resources.js";
 import type { EventSink } from "./controllers/types.js";
+import { isSecretSource, sourceValue, type SecretReader } from "./cloud-values.js";
+import { projectId, syncNotifications, syncRunTriggers } from "./cloud-workspace-links.js";
 
 export interface CloudSyncOptions {
   client: KubeClient;
@@ -16,11 +18,18 @@ export interface CloudSyncOptions {
   fetch: Fetch;
   /** The installation's CLI credentials file (ktf install --cloud-credentials), when it has one. */
   credentials?: () => Promise<CliCredentials | undefined>;
+  /** The directory of the installation's mounted variables (ktf install --cloud-variables), when it has one. */
+  mountedVariablesDir?: string;
 }
 
 /** How the controllers reach TFC: their client and events, and the installation's fetch and credentials. */
 export function cloudSyncOptions(base: Pick<CloudSyncOptions, "client" | "events">, cloud: Omit<CloudSyncOptions, "client" | "events"> | undefined): CloudSyncOptions {
-  return { ...base, fetch: cloud?.fetch ?? fetch, ...(cloud?.credentials ? { credentials: cloud.credentials } : {}) };
+  return {
+    ...base,
+    fetch: cloud?.fetch ?? fetch,
+    ...(cloud?.credentials ? { credentials: cloud.credentials } : {}),
+    ...(cloud?.mountedVariablesDir ? { mountedVariablesDir: cloud.mountedVariablesDir } : {}),
+  };
 }
 
 /** The state's outputs as the workspace shows them (the engine's state file shape). */
@@ -68,7 +77,7 @@ export async function syncCloudWorkspace(o: CloudSyncOptions, ws: Workspace, tok
   const cloud = ws.spec.cloud;
   if (!cloud) throw new KtfError(`workspace ${ws.metadata.name} has no spec.cloud`);
   const { client } = token;
-  const desired = desiredSettings(ws);
+  const desired = desiredSettings(ws, await projectId(client, ws));
   const known = ws.status?.cloud;
   let remote = await client.workspaces.byName(cloud.organization, desired.name);
   let adopted = known?.adopted ?? false;
@@ -92,6 +101,9 @@ export async function syncCloudWorkspace(o: CloudSyncOptions, ws: Workspace, tok
   await client.workspaces.removeTags(remote.id, actual.tags.filter((t) => !desired.tags.includes(t)));
 
   const hashes = await syncVariables(o, ws, client, remote.id, token.token);
+  const links = { events: o.events, secrets: secretReader(o) };
+  const runTriggers = await syncRunTriggers(links, client, ws, remote.id);
+  const notifications = await syncNotifications(links, client, ws, remote.id, token.token);
   const state = await client.stateVersions.current(remote.id);
   const run = remote.currentRunId ? await client.runs.get(remote.currentRunId) : undefined;
   return {
@@ -101,6 +113,8 @@ export async function syncCloudWorkspace(o: CloudSyncOptions, ws: Workspace, tok
       workspaceName: remote.name,
       ...(adopted ? { adopted } : {}),
       variables: hashes,
+      ...(runTriggers ? { runTriggers } : {}),
+      ...(notifications ? { notifications } : {}),
       ...(run ? { run: { id: run.id, status: run.status } } : {}),
     },
     ...(state ? { serial: state.serial, outputs: Object.fromEntries(state.outputs.map((out) => [out.name, { value: out.value, type: out.type, sensitive: out.sensitive }])) } : {}),
@@ -124,22 +138,15 @@ async function syncVariables(o: CloudSyncOptions, ws: Workspace, client: TfcClie
 
 /** spec.variables as terraform variables, spec.env as environment variables, their values read now. */
 async function desiredVariables(o: CloudSyncOptions, ws: Workspace): Promise<DesiredVariable[]> {
-  const ns = ws.metadata.namespace ?? "";
-  const valueOf = async (field: string, v: { value?: string | undefined; valueFrom?: { secretKeyRef?: { name: string; key: string } | undefined; configMapKeyRef?: { name: string; key: string } | undefined } | undefined }): Promise<string> => {
-    if (v.value !== undefined) return v.value;
-    const secret = v.valueFrom?.secretKeyRef;
-    const map = v.valueFrom?.configMapKeyRef;
-    const ref = secret ?? map;
-    if (!ref) return "";
-    const object = await o.client.get<KubeObject & { data?: Record<string, string> }>(secret ? RESOURCES.Secret : RESOURCES.ConfigMap, ns, ref.name);
-    const raw = object?.data?.[ref.key];
-    if (raw === undefined) throw new CloudSyncError("CloudSyncFailed", `${field}: ${secret ? "Secret" : "ConfigMap"} ${ref.name} ${object ? `has no key ${ref.key}` : `does not exist in namespace ${ns}`}`);
-    return secret ? Buffer.from(raw, "base64").toString("utf8") : raw;
-  };
+  const r = secretReader(o);
   const out: DesiredVariable[] = [];
-  for (const [i, v] of ws.spec.variables.entries()) out.push({ key: v.name, category: "terraform", value: await valueOf(`spec.variables[${i}]`, v), hcl: v.hcl, sensitive: v.sensitive || Boolean(v.valueFrom?.secretKeyRef) });
-  for (const [i, e] of ws.spec.env.entries()) out.push({ key: e.name, category: "env", value: await valueOf(`spec.env[${i}]`, e), hcl: false, sensitive: e.sensitive || Boolean(e.valueFrom?.secretKeyRef) });
+  for (const [i, v] of ws.spec.variables.entries()) out.push({ key: v.name, category: "terraform", value: await sourceValue(r, ws, `spec.variables[${i}]`, v), hcl: v.hcl, sensitive: isSecretSource(v) });
+  for (const [i, e] of ws.spec.env.entries()) out.push({ key: e.name, category: "env", value: await sourceValue(r, ws, `spec.env[${i}]`, e), hcl: false, sensitive: isSecretSource(e) });
   return out;
+}
+
+function secretReader(o: CloudSyncOptions): SecretReader {
+  return { client: o.client, ...(o.mountedVariablesDir ? { mountedDir: o.mountedVariablesDir } : {}) };
 }
 
 function tfcSettings(s: CloudWorkspaceSettings, ws: Workspace) {
@@ -148,6 +155,7 @@ function tfcSettings(s: CloudWorkspaceSettings, ws: Workspace) {
     ...(s.terraformVersion ? { terraformVersion: s.terraformVersion } : {}),
     executionMode: s.executionMode,
     ...(s.agentPoolId ? { agentPoolId: s.agentPoolId } : {}),
+    ...(s.projectId ? { projectId: s.projectId } : {}),
     autoApply: s.autoApply,
     workingDirectory: s.workingDirectory,
     description: ownerDescription(ws),
@@ -160,6 +168,7 @@ function fromTfc(w: TfcWorkspace): CloudWorkspaceSettings {
     ...(w.terraformVersion ? { terraformVersion: w.terraformVersion } : {}),
     executionMode: (w.executionMode ?? "remote") as CloudWorkspaceSettings["executionMode"],
     ...(w.agentPoolId ? { agentPoolId: w.agentPoolId } : {}),
+    ...(w.projectId ? { projectId: w.projectId } : {}),
     autoApply: w.autoApply,
     workingDirectory: w.workingDirectory ?? "",
     tags: w.tagNames,

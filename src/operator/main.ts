@@ -133,7 +133,8 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   // The installation's TFC credentials (ktf install --cloud-credentials), read when needed: a changed Secret is seen.
   const credentialsFile = process.env.TF_CLI_CONFIG_FILE;
   const credentials = credentialsFile ? () => (existsSync(credentialsFile) ? CliCredentials.load(credentialsFile) : Promise.resolve(undefined)) : undefined;
-  const cloud = { fetch, ...(credentials ? { credentials } : {}) };
+  const mountedVariablesDir = process.env.KTF_CLOUD_VARIABLES_DIR;
+  const cloud = { fetch, ...(credentials ? { credentials } : {}), ...(mountedVariablesDir ? { mountedVariablesDir } : {}) };
   const workspaceController = new WorkspaceController({ client, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
   const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
   const controllers = [

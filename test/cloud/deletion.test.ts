@@ -3,7 +3,7 @@ import { workspaceSchema, type Workspace } from "../../src/api/workspace.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { otfNamespace, otfWorld } from "../harness/cloud.js";
 import { ktf, kubectl, testNamespace, waitFor } from "../harness/cluster.js";
-import { workspaceEditor } from "../harness/users.js";
+import { mayReadSecret, workspaceEditor } from "../harness/users.js";
 import { configDir } from "../harness/workspace.js";
 
 /**
@@ -94,6 +94,8 @@ describe("deleting a Terraform Cloud workspace (OTF)", () => {
 
   it("refuses destroy and force to a user without the destroy verb: deleting would destroy more than they may", async () => {
     const asWendy = await workspaceEditor(ns.name, "wendy");
+    // Her workspaces name the token Secret: that needs reading it (admission).
+    await mayReadSecret(ns.name, "wendy", "tfc-token");
     try {
       await expect(asWendy.create(cloudWorkspace("wendys", "destroy"))).rejects.toThrow(/user wendy may not set spec.cloud.deletionPolicy to destroy: .*needs the RBAC verb "destroy"/);
       await asWendy.create(cloudWorkspace("wendys", "soft"));

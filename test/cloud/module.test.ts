@@ -7,7 +7,7 @@ import { packConfiguration } from "../../src/archive/pack.js";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { otfNamespace, otfWorld } from "../harness/cloud.js";
 import { kubectl, testNamespace, waitFor } from "../harness/cluster.js";
-import { workspaceEditor } from "../harness/users.js";
+import { mayReadSecret, workspaceEditor } from "../harness/users.js";
 import { configDir } from "../harness/workspace.js";
 
 const MODULE_TF = `
@@ -112,6 +112,8 @@ describe("a module workspace in Terraform Cloud (OTF)", () => {
 
   it("refuses a change that would be applied to a user without the apply verb", async () => {
     const asWendy = await workspaceEditor(ns.name, "wendy-mod", "get,list,create,update,patch");
+    // Her workspaces name the token Secret: that needs reading it (admission).
+    await mayReadSecret(ns.name, "wendy-mod", "tfc-token");
     try {
       await expect(asWendy.patch(RESOURCES.Workspace, ns.name, "net", { spec: { variables: [{ name: "name", value: "mallory" }] } })).rejects.toThrow(
         /user wendy-mod may not change spec.module, its variables or applyMethod of workspace net: .*needs the RBAC verb "apply"/,

@@ -128,6 +128,9 @@ describe("a workspace synced to Terraform Cloud (OTF)", () => {
     expect(ws.status?.stateSerial).toBeGreaterThanOrEqual(1);
     const secret = JSON.parse(await kubectl(["-n", ns.name, "get", "secret", ws.status?.outputsSecret ?? "", "-o", "json"])) as { data: Record<string, string> };
     expect(Buffer.from(secret.data.said ?? "", "base64").toString()).toBe('"hi"');
+    // The non-sensitive ones in the ConfigMap of the same name, a string as it is.
+    const configMap = JSON.parse(await kubectl(["-n", ns.name, "get", "configmap", ws.status?.outputsConfigMap ?? "", "-o", "json"])) as { data: Record<string, string> };
+    expect(configMap.data).toEqual({ said: "hi" });
   });
 
   it("adopts an existing TFC workspace only when told to", async () => {

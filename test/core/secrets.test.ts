@@ -58,5 +58,8 @@ describe("a sensitive variable from a Secret", () => {
     // All outputs, sensitive ones too, are in the Secret the workspace owns, and only there.
     const outputs = await w.client.get<KubeObject & { data: Record<string, string> }>(RESOURCES.Secret, w.ns, "main-outputs");
     expect(JSON.parse(Buffer.from(outputs?.data.password ?? "", "base64").toString())).toBe(SECRET);
+    // The ConfigMap of the same name has the non-sensitive ones alone.
+    const visible = await w.client.get<KubeObject & { data: Record<string, string> }>(RESOURCES.ConfigMap, w.ns, "main-outputs");
+    expect(visible?.data).toEqual({ password_sha256: createHash("sha256").update(SECRET).digest("hex") });
   });
 });

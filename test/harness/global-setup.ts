@@ -1,3 +1,4 @@
+import { CLOUD_VARIABLES_SECRET } from "./cloud-variables.js";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
@@ -78,7 +79,7 @@ export default function setup(project: TestProject): () => void {
   const image = run("scripts/build-images.sh", ["ktf"], "building the ktf image").trim().split("\n").pop() ?? "";
   run("scripts/load-images.sh", [image], "loading the ktf image");
   const backup = backupArgs(env.KUBECTL ?? "kubectl", kubeconfig, stores);
-  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image, "--start-timeout", "20", ...backup], "installing ktf");
+  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image, "--start-timeout", "20", "--cloud-variables", CLOUD_VARIABLES_SECRET, ...backup], "installing ktf");
   project.provide("kubeconfig", kubeconfig);
   project.provide("image", image);
   project.provide("kubectl", env.KUBECTL ?? "kubectl");

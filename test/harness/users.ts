@@ -15,3 +15,9 @@ export async function workspaceEditor(namespace: string, name: string, verbs = "
   await kubectl(["-n", namespace, "create", "rolebinding", `${name}-editor`, "--role=workspace-editor", `--user=${name}`]);
   return connectToCluster({ kubeconfig }).client;
 }
+
+/** Lets the user read this one Secret of the namespace (what naming it in a Workspace needs). */
+export async function mayReadSecret(namespace: string, user: string, secret: string): Promise<void> {
+  await kubectl(["-n", namespace, "create", "role", `${user}-reads-${secret}`, "--verb=get", "--resource=secrets", `--resource-name=${secret}`]);
+  await kubectl(["-n", namespace, "create", "rolebinding", `${user}-reads-${secret}`, `--role=${user}-reads-${secret}`, `--user=${user}`]);
+}

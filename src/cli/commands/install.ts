@@ -23,6 +23,7 @@ export interface InstallCommandOptions extends KtfOptions {
   backup?: string[];
   backupSecret?: string;
   cloudCredentials?: string;
+  cloudVariables?: string;
 }
 
 /** A whole number option within bounds, or a UsageError that names the option. */
@@ -56,6 +57,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     startTimeoutSeconds: wholeNumber("--start-timeout", o.startTimeout, defaultInstallOptions.startTimeoutSeconds, 1),
     ...(o.cliConfigSecret ? { cliConfigSecret: o.cliConfigSecret } : {}),
     ...(o.cloudCredentials ? { cloudCredentials: o.cloudCredentials } : {}),
+    ...(o.cloudVariables ? { cloudVariables: o.cloudVariables } : {}),
     ...(o.backup?.length ? { backup: { urls: o.backup, ...(o.backupSecret ? { secret: o.backupSecret } : {}) } } : {}),
   });
   if (o.dryRun) {

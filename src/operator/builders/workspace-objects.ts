@@ -72,7 +72,7 @@ export function cacheClaim(ws: Workspace): KubeObject | undefined {
   };
 }
 
-/** What a Secret holds at most (1 MiB), less room for its metadata and base64. */
+/** What a Secret or ConfigMap holds at most (1 MiB), less room for its metadata and base64. */
 const OUTPUTS_SECRET_BYTES = 700 * 1024;
 
 /**
@@ -80,20 +80,41 @@ const OUTPUTS_SECRET_BYTES = 700 * 1024;
  * far as they fit in one Secret: the largest that do not are left out (and named).
  */
 export function outputsSecret(ws: Workspace, outputs: Record<string, unknown>): { secret: KubeObject; omitted: string[] } {
-  const values = Object.entries(outputs)
-    .map(([k, v]) => [k, Buffer.from(JSON.stringify(v))] as const)
-    .sort(([, a], [, b]) => a.length - b.length);
-  let total = 0;
-  const data: Record<string, string> = {};
-  const omitted: string[] = [];
-  for (const [name, bytes] of values) {
-    total += bytes.length;
-    if (total > OUTPUTS_SECRET_BYTES) omitted.push(name);
-    else data[name] = bytes.toString("base64");
-  }
+  const { data, omitted } = fitted(Object.entries(outputs).map(([k, v]) => [k, Buffer.from(JSON.stringify(v))]));
   return {
     // data, not stringData: re-applying the same outputs then changes nothing.
-    secret: { apiVersion: "v1", kind: "Secret", metadata: meta(ws, names.outputsSecret(ws.metadata.name ?? "")), type: "Opaque", data },
-    omitted: omitted.sort(),
+    secret: { apiVersion: "v1", kind: "Secret", metadata: meta(ws, names.outputsSecret(ws.metadata.name ?? "")), type: "Opaque", data: mapValues(data, (b) => b.toString("base64")) },
+    omitted,
   };
+}
+
+/**
+ * The non-sensitive outputs in a ConfigMap of the same name, for pods and tools that read
+ * configuration (envFrom, volumes): a string as it is (as `output -raw` prints it), any
+ * other value as JSON.
+ */
+export function outputsConfigMap(ws: Workspace, outputs: Record<string, { value: unknown; sensitive?: boolean }>): { configMap: KubeObject; omitted: string[] } {
+  const visible = Object.entries(outputs).filter(([, o]) => !o.sensitive);
+  const { data, omitted } = fitted(visible.map(([k, o]) => [k, Buffer.from(typeof o.value === "string" ? o.value : JSON.stringify(o.value))]));
+  return {
+    configMap: { apiVersion: "v1", kind: "ConfigMap", metadata: meta(ws, names.outputsSecret(ws.metadata.name ?? "")), data: mapValues(data, (b) => b.toString("utf8")) },
+    omitted,
+  };
+}
+
+/** As many values as fit in one object, the smallest first; the names of those left out. */
+function fitted(values: [string, Buffer][]): { data: Record<string, Buffer>; omitted: string[] } {
+  let total = 0;
+  const data: Record<string, Buffer> = {};
+  const omitted: string[] = [];
+  for (const [name, bytes] of [...values].sort(([, a], [, b]) => a.length - b.length)) {
+    total += bytes.length;
+    if (total > OUTPUTS_SECRET_BYTES) omitted.push(name);
+    else data[name] = bytes;
+  }
+  return { data, omitted: omitted.sort() };
+}
+
+function mapValues<A, B>(record: Record<string, A>, f: (a: A) => B): Record<string, B> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 }

@@ -13,7 +13,7 @@ import { errorMessage, isApiError } from "../../errors.js";
 import type { Backups } from "../../backup/backups.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { backUpVersions, restoreFromBackup } from "../state-backup.js";
-import { cacheClaim, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
+import { cacheClaim, outputsConfigMap, outputsSecret, runnerRole, runnerRoleBinding, runnerServiceAccount } from "../builders/workspace-objects.js";
 import { runQueue, runsToPrune } from "../run-queue.js";
 import { identityRefusal } from "../run-identity.js";
 import { KTF_VERSION } from "../../version.js";
@@ -90,11 +90,7 @@ export class WorkspaceController {
     const changed = !current?.version || current.version.name !== ws.status?.stateVersion || !ws.status.stateVersions;
     const state = changed ? await this.readState(ws, store) : undefined;
     const outputs = state?.outputs ?? {};
-    if (state) {
-      const { secret, omitted } = outputsSecret(ws, Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value])));
-      await this.o.client.apply(secret, { force: true });
-      if (omitted.length) this.o.events.warning(ws, "OutputsTooLarge", `Outputs ${omitted.join(", ")} do not fit in Secret ${secret.metadata.name}; ktf output shows them`);
-    }
+    if (state) await this.writeOutputs(ws, outputs);
     const versions = changed ? await this.keptVersions(ws, current?.version?.name) : undefined;
     const copied = backup ? await backUpVersions(backup, ws, current, versions) : undefined;
 
@@ -115,6 +111,7 @@ export class WorkspaceController {
       if (state) {
         s.outputs = visibleOutputs(outputs);
         s.outputsSecret = names.outputsSecret(key.name);
+        s.outputsConfigMap = names.outputsSecret(key.name);
         setOptional(s, "stateSerial", state.serial);
       }
       if (versions) {
@@ -132,6 +129,15 @@ export class WorkspaceController {
     // A ServiceAccount gets its opt-in label without the workspace changing: look again soon.
     const later = [restore?.requeueAfter, copied?.requeueAfter, ws.spec.stateHistory.maxAgeDays ? 3_600_000 : undefined, refusal ? IDENTITY_RECHECK_MS : undefined].filter((x) => x !== undefined);
     return later.length ? { requeueAfter: Math.min(...later) } : {};
+  }
+
+  /** All outputs into the Secret, the non-sensitive ones into the ConfigMap, both named `<workspace>-outputs`. */
+  private async writeOutputs(ws: Workspace, outputs: Record<string, { value: unknown; sensitive?: boolean }>): Promise<void> {
+    const { secret, omitted } = outputsSecret(ws, Object.fromEntries(Object.entries(outputs).map(([k, v]) => [k, v.value])));
+    await this.o.client.apply(secret, { force: true });
+    const { configMap } = outputsConfigMap(ws, outputs);
+    await this.o.client.apply(configMap, { force: true });
+    if (omitted.length) this.o.events.warning(ws, "OutputsTooLarge", `Outputs ${omitted.join(", ")} do not fit in Secret ${secret.metadata.name}; ktf output shows them`);
   }
 
   /**
@@ -160,10 +166,7 @@ export class WorkspaceController {
         failure = { reason: REASON.CloudSyncFailed, message: `starting a run of spec.module: ${errorMessage(err)}` };
       }
     }
-    if (synced?.outputs) {
-      const { secret } = outputsSecret(ws, Object.fromEntries(Object.entries(synced.outputs).map(([k, v]) => [k, v.value])));
-      await this.o.client.apply(secret, { force: true });
-    }
+    if (synced?.outputs) await this.writeOutputs(ws, synced.outputs);
     await this.writeStatus(ws, (s) => {
       s.operatorVersion = KTF_VERSION;
       if (synced) {
@@ -174,6 +177,7 @@ export class WorkspaceController {
         if (synced.outputs) {
           s.outputs = visibleOutputs(synced.outputs);
           s.outputsSecret = names.outputsSecret(ws.metadata.name ?? "");
+          s.outputsConfigMap = names.outputsSecret(ws.metadata.name ?? "");
         }
       }
       const ready = failure ? { status: "False" as const, ...failure } : { status: "True" as const, reason: REASON.CloudSynced, message: `TFC workspace ${synced?.cloud.workspaceName} (${synced?.cloud.workspaceId})` };
