@@ -36,14 +36,17 @@ export async function followCloudLog(client: KubeClient, t: Terminal, run: Run, 
     const current = await watchRun(client, ns, name, (r) => Boolean(logUrl(r, phase)) || later.some((p) => logUrl(r, p)) || isFinished(r), signal);
     const url = logUrl(current, phase);
     if (!url || signal.aborted) continue;
-    const finished = async () => phaseEnded(await watchRun(client, ns, name, () => true, signal), phase);
+    const now = () => watchRun(client, ns, name, () => true, signal);
+    const finished = async () => phaseEnded(await now(), phase);
+    // The operator puts a fresh URL in status each time it looks at a run that is not over.
+    const refresh = async () => logUrl(await now(), phase);
     try {
-      for await (const text of signedLogs(fetch, url).follow(url, { finished, signal })) write(text);
+      for await (const text of signedLogs(fetch, url).follow(url, { finished, refresh, signal })) write(text);
       write("", true);
     } catch (err) {
       // A signed URL is good for a limited time; the answer to an old one is a 401 or 403.
       if (isCloudApiError(err, 401) || isCloudApiError(err, 403)) {
-        throw new KtfError(`the ${phase} log of run ${name} (TFC run ${current.status?.cloud?.runId}) can no longer be read: TFC's log URL has expired; see the run in TFC`, { cause: err });
+        throw new KtfError(`the ${phase} log of run ${name} (TFC run ${current.status?.cloud?.runId}) can no longer be read: TFC's log URL has expired (the run ended more than its lifetime ago); see the run in TFC`, { cause: err });
       }
       throw err;
     }

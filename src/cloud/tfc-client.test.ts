@@ -264,6 +264,27 @@ describe("TfcClient logs", () => {
     expect(text.join("")).toBe("ab");
   });
 
+  it("reads on from a newer URL where an expired one stopped, and gives up when there is none", async () => {
+    const log = new Uint8Array([2, ...bytes("first\nsecond\n"), 3]);
+    const reads: string[] = [];
+    const fetch: Fetch = (url) => {
+      const u = new URL(url);
+      reads.push(`${u.searchParams.get("sig")}@${u.searchParams.get("offset")}`);
+      const offset = Number(u.searchParams.get("offset"));
+      if (u.searchParams.get("sig") === "old" && offset > 0) return Promise.resolve(new Response("expired", { status: 403 }));
+      return Promise.resolve(new Response(log.subarray(offset, offset === 0 ? 7 : undefined), { status: 200 }));
+    };
+    const c = new TfcClient({ hostname: "tfc.example.com", token: TOKEN, fetch, sleep: () => Promise.resolve() });
+    const text: string[] = [];
+    const refresh = () => Promise.resolve("https://archivist.example.com/v1/object/abc?sig=new");
+    for await (const chunk of c.logs.follow("https://archivist.example.com/v1/object/abc?sig=old", { finished: () => Promise.resolve(false), refresh })) text.push(chunk);
+    expect(text.join("")).toBe("first\nsecond\n");
+    expect(reads).toEqual(["old@0", "old@7", "new@7"]);
+
+    const stale = c.logs.follow("https://archivist.example.com/v1/object/abc?sig=old", { finished: () => Promise.resolve(false), refresh: () => Promise.resolve("https://archivist.example.com/v1/object/abc?sig=old") });
+    await expect((async () => { for await (const _ of stale) void _; })()).rejects.toMatchObject({ status: 403 });
+  });
+
   it("sends no token to the log-read-url", async () => {
     const server = fakeServer({ "GET /v1/object/abc": () => new Response(new Uint8Array([2, 65, 3])) });
     const c = client(server.fetch);

@@ -183,6 +183,11 @@ const LOG_CHUNK = 1 << 20;
 export interface FollowOptions {
   /** Asked when no new bytes came: true once the phase has ended and its log is whole. */
   finished: () => Promise<boolean>;
+  /**
+   * Asked when the URL is refused (401/403: a signed URL is good for a limited time, an hour
+   * on OTF): a newer URL of the same log, read on from where the old one stopped.
+   */
+  refresh?: () => Promise<string | undefined>;
   intervalMs?: number;
   signal?: AbortSignal;
 }
@@ -222,7 +227,16 @@ export class Logs {
     let offset = 0;
     let ended = false;
     while (!options.signal?.aborted) {
-      const bytes = await this.read(url, offset);
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.read(url, offset);
+      } catch (err) {
+        const expired = isCloudApiError(err, 401) || isCloudApiError(err, 403);
+        const newer = expired ? await options.refresh?.() : undefined;
+        if (!newer || newer === url) throw err;
+        url = newer;
+        continue;
+      }
       if (bytes.length) {
         const start = offset === 0 && bytes[0] === STX ? 1 : 0;
         offset += bytes.length;
