@@ -85,9 +85,10 @@ function diffColumns(log: string): string {
   return log.replace(/^([ \t]+)(-\/\+|\+\/-|[-+~])([ \t])/gm, (_m, indent: string, sign: string, space: string) => `${sign === "~" ? "!" : sign}${indent}${space}`);
 }
 
-// CSI (colours, cursor moves), OSC (titles, links, ended by BEL or ST) and the other two-byte escapes.
+// CSI (colours, cursor moves), OSC (titles, links, ended by BEL or ST), then any other escape
+// (ESC 7, ESC ( B: intermediate bytes, then one final byte).
 // eslint-disable-next-line no-control-regex
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[@-Z\\-_]/g;
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[ -/]*[0-~]/g;
 
 /** The text without ANSI escape sequences. */
 export function stripAnsi(text: string): string {

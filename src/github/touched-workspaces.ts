@@ -37,8 +37,8 @@ export interface PullChanges {
  *
  * `vcs.paths` are picomatch globs against the path from the repository root: `*` and `?`
  * stay within a directory, `**` crosses directories, `{a,b}` and `[abc]` as in bash, dot
- * files match. A pattern starting with `!` excludes: a path counts when it matches some
- * other pattern and no `!` pattern. Files of local modules outside the workingDir count only
+ * files match. A pattern starting with `!` excludes from what the globs match (not from the
+ * workingDir): a path counts when it matches some other pattern and no `!` pattern. Files of local modules outside the workingDir count only
  * through `vcs.paths` (list `modules/**` there).
  */
 export function touchedWorkspaces<W extends LinkedWorkspace>(workspaces: readonly W[], pull: PullChanges): W[] {
