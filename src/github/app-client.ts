@@ -85,9 +85,10 @@ export class GitHubApp {
   /** The id of the App's installation that covers owner/repo (GET /repos/{owner}/{repo}/installation). */
   async findInstallation(owner: string, repo: string): Promise<number> {
     const octokit = this.octokit(async () => `bearer ${await this.jwt()}`);
-    const { data } = await call("GET /repos/{owner}/{repo}/installation", () => octokit.request("GET /repos/{owner}/{repo}/installation", { owner, repo }), {
+    const request = `GET /repos/${owner}/${repo}/installation`;
+    const { data } = await call(request, () => octokit.request("GET /repos/{owner}/{repo}/installation", { owner, repo }), {
       notFound: `GitHub App ${this.appId} is not installed on ${owner}/${repo}: install it there, or give it access to the repository`,
-      unauthorized: this.jwtRefused("GET /repos/{owner}/{repo}/installation"),
+      unauthorized: this.jwtRefused(request),
     });
     return data.id;
   }
