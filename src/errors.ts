@@ -169,7 +169,10 @@ export class GitHubApiError extends KtfError {
   }
 }
 
-/** GitHub refused the App's credentials: its JWT (App ID, private key) or an installation token. */
+/**
+ * GitHub refused the App's credentials: its JWT (App ID, private key) or an installation
+ * token. `status` is 0 when ktf refused the private key itself, before asking GitHub.
+ */
 export class GitHubAuthError extends GitHubApiError {
   override readonly name = "GitHubAuthError";
 }

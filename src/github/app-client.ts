@@ -76,15 +76,13 @@ export class GitHubApp {
 
   /** The calls ktf makes in the repositories of one installation, as that installation. */
   forInstallation(installationId: number): InstallationApi {
-    return new InstallationApi(
-      this.octokit(async (refresh) => `token ${await this.installationToken(installationId, refresh)}`),
-      installationId,
-    );
+    const authorization = async (refresh: boolean) => `token ${await this.installationToken(installationId, refresh)}`;
+    return new InstallationApi(this.octokit(authorization, { renewOn401: true }), installationId);
   }
 
   /** The id of the App's installation that covers owner/repo (GET /repos/{owner}/{repo}/installation). */
   async findInstallation(owner: string, repo: string): Promise<number> {
-    const octokit = this.octokit(async () => `bearer ${await this.jwt()}`);
+    const octokit = this.octokit(async () => `bearer ${await this.jwt()}`, { renewOn401: false });
     const request = `GET /repos/${owner}/${repo}/installation`;
     const { data } = await call(request, () => octokit.request("GET /repos/{owner}/{repo}/installation", { owner, repo }), {
       notFound: `GitHub App ${this.appId} is not installed on ${owner}/${repo}: install it there, or give it access to the repository`,
@@ -94,7 +92,7 @@ export class GitHubApp {
   }
 
   /** An installation token, from the cache while it has more than the margin left. */
-  async installationToken(installationId: number, refresh = false): Promise<string> {
+  private async installationToken(installationId: number, refresh = false): Promise<string> {
     const margin = this.options.tokenRefreshMarginMs ?? TOKEN_REFRESH_MARGIN_MS;
     const cached = this.tokens.get(installationId);
     if (!refresh && cached && cached.expiresAt - margin > this.now()) return cached.token;
@@ -131,15 +129,14 @@ export class GitHubApp {
     return `GitHub refused the JWT of App ${this.appId} (401 to ${request}): check the App ID and that the private key is that App's (keys can be revoked on the App's settings page)`;
   }
 
-  private octokit(authorization: (refresh: boolean) => Promise<string>): KtfOctokit {
-    const options = this.options;
+  private octokit(authorization: (refresh: boolean) => Promise<string>, options: { renewOn401: boolean }): KtfOctokit {
     const octokit = new KtfOctokit({
       baseUrl: this.baseUrl,
       userAgent: `ktf/${KTF_VERSION}`,
-      request: { fetch: options.fetch ?? globalThis.fetch },
-      log: octokitLog(options.logger),
+      request: { fetch: this.options.fetch ?? globalThis.fetch },
+      log: octokitLog(this.options.logger),
     });
-    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
     octokit.hook.wrap("request", async (request, endpoint) => {
       const send = async (refresh: boolean) => {
         const headers = { ...endpoint.headers, authorization: await authorization(refresh) };
@@ -150,7 +147,7 @@ export class GitHubApp {
         return await send(false);
       } catch (err) {
         // A token revoked before its time (the App's permissions changed): one retry with a new one.
-        if (err instanceof RequestError && err.status === 401) return send(true);
+        if (options.renewOn401 && err instanceof RequestError && err.status === 401) return send(true);
         throw err;
       }
     });

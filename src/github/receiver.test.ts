@@ -125,6 +125,20 @@ describe("webhook receiver", () => {
     expect(logs.join("")).toContain("over the size limit");
   });
 
+  it("lets go of a client that hangs up mid-body", async () => {
+    const { receiver, handled, url, logs } = await start();
+    await new Promise<void>((resolve) => {
+      const req = request(`${url}/`, { method: "POST", headers: { "Content-Length": "1000", "X-GitHub-Event": "push", "X-GitHub-Delivery": "d-1" } });
+      req.on("error", () => undefined);
+      req.on("close", () => resolve());
+      req.write("{", () => setTimeout(() => req.destroy(), 20));
+    });
+    for (let i = 0; i < 100 && !logs.join("").includes("hung up"); i++) await new Promise((ok) => setTimeout(ok, 10));
+    expect(logs.join("")).toContain("hung up before its body ended");
+    await receiver.idle();
+    expect(handled).toEqual([]);
+  });
+
   it("takes a body of exactly the limit", async () => {
     const payload = { zen: "" };
     const size = JSON.stringify(payload).length;

@@ -78,7 +78,8 @@ export interface WebhookReceiver {
  * GitHub's webhook endpoint. It checks the size and the signature before it parses
  * anything, answers 202 as soon as a delivery is queued (GitHub gives up after 10 s), and
  * handles deliveries from its own bounded queue. `GET /healthz` answers 200. The secret and
- * the payloads are never logged.
+ * the payloads are never logged. A slow client is the server's to time out (Node's
+ * `requestTimeout`, 300 s by default; GitHub itself gives up after 10 s).
  */
 export function createWebhookReceiver(options: ReceiverOptions): WebhookReceiver {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_WEBHOOK_BODY_BYTES;
@@ -140,6 +141,7 @@ export function createWebhookReceiver(options: ReceiverOptions): WebhookReceiver
   return {
     listener: (req, res) => {
       serve(req, res).catch((err: unknown) => {
+        if (err instanceof ClientGoneError) return void log.info({ remote: req.socket.remoteAddress }, "A GitHub webhook client hung up before its body ended");
         log.error({ err: errorMessage(err) }, "Serving a GitHub webhook request failed");
         if (!res.headersSent) reply(res, 500, { message: "internal error" });
         else res.destroy();
@@ -149,10 +151,12 @@ export function createWebhookReceiver(options: ReceiverOptions): WebhookReceiver
   };
 }
 
+class ClientGoneError extends Error {}
+
 /** The body, or undefined once it passes `maxBytes` (reading then stops). */
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   if (Number(req.headers["content-length"] ?? 0) > maxBytes) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
+  return new Promise<Buffer | undefined>((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer) => {
@@ -166,9 +170,17 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | unde
       }
       parts.push(chunk);
     };
+    let ended = false;
     req.on("data", onData);
-    req.on("end", () => resolve(Buffer.concat(parts)));
-    req.on("error", reject);
+    req.on("end", () => {
+      ended = true;
+      resolve(Buffer.concat(parts));
+    });
+    // A client that hangs up mid-body ("aborted"): settle, so that nothing waits on it for ever.
+    req.on("error", () => reject(new ClientGoneError()));
+    req.on("close", () => {
+      if (!ended) reject(new ClientGoneError());
+    });
   });
 }
 
