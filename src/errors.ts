@@ -150,3 +150,38 @@ export function isCloudApiError(err: unknown, status?: number): err is CloudApiE
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/**
+ * GitHub's REST API answered with an error status. `request` is "POST /repos/o/r/check-runs"
+ * without a query; no token is ever in the message.
+ */
+export class GitHubApiError extends KtfError {
+  override readonly name: string = "GitHubApiError";
+  constructor(
+    readonly status: number,
+    readonly request: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  get isNotFound(): boolean {
+    return this.status === 404;
+  }
+}
+
+/**
+ * GitHub refused the App's credentials: its JWT (App ID, private key) or an installation
+ * token. `status` is 0 when ktf refused the private key itself, before asking GitHub.
+ */
+export class GitHubAuthError extends GitHubApiError {
+  override readonly name = "GitHubAuthError";
+}
+
+/** A GitHub host could not be reached at all (DNS, refused, TLS, timeout). */
+export class GitHubConnectionError extends KtfError {
+  override readonly name = "GitHubConnectionError";
+}
+
+export function isGitHubApiError(err: unknown, status?: number): err is GitHubApiError {
+  return err instanceof GitHubApiError && (status === undefined || err.status === status);
+}
