@@ -58,6 +58,30 @@ const tolerationSchema = z.object({
 
 const resourceList = z.record(z.string(), quantity);
 
+/**
+ * The repository a workspace's configuration lives in: a pull request to `branch` that
+ * touches `workingDir` (the configuration's directory in the repository) or one of `paths`
+ * plans it on the PR's head commit.
+ */
+export const vcsSchema = z.object({
+  repository: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/, { message: "expected a GitHub repository as owner/name" })
+    .describe("owner/name on GitHub."),
+  branch: z.string().min(1).max(255).default("main").describe("Pull requests to this branch plan the workspace."),
+  paths: z
+    .array(z.string().min(1).max(512))
+    .max(50)
+    .default([])
+    .describe("More globs of repository paths whose change plans the workspace (picomatch: **, *, {a,b}), beside workingDir and everything under it."),
+  applyRequirements: z
+    .array(z.enum(["approved", "mergeable"]))
+    .default([])
+    .describe("What a pull request must be before it may be applied from GitHub: approved by a reviewer, mergeable (no conflicts, required checks passed)."),
+});
+export type VcsSpec = z.infer<typeof vcsSchema>;
+
 export const workspaceSpecSchema = z.object({
   engine: z
     .object({
@@ -153,6 +177,7 @@ export const workspaceSpecSchema = z.object({
   module: moduleSpecSchema
     .optional()
     .describe("For a cloud workspace: the operator runs a call of this module (its variables the module's inputs) whenever it or a variable changes, or the annotation ktf.dev/run-requested does; applied when spec.cloud.applyMethod is auto."),
+  vcs: vcsSchema.optional().describe("A GitHub repository whose pull requests plan this workspace (ktf github serve): check runs on the PR, apply from it as RBAC allows."),
   backup: z.boolean().default(true).describe("Copy every state version to the installation's backup store (S3 or GCS), when it has one."),
   restoreFromBackup: z.boolean().default(true).describe("A workspace that has no state yet starts from its newest backup, when one exists."),
 })
