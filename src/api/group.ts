@@ -14,6 +14,8 @@ export const LABELS = {
   managedBy: "app.kubernetes.io/managed-by",
   /** On a ServiceAccount: "true" lets workspaces name it in spec.serviceAccountName. */
   runnerAccount: `${GROUP}/runner-account`,
+  /** On a Run created from a GitHub pull request: "true" (the receiver watches these). */
+  github: `${GROUP}/github`,
 } as const;
 
 export const FIELD_MANAGER = "ktf";
@@ -26,4 +28,22 @@ export const ANNOTATIONS = {
   cloudLetGo: `${GROUP}/cloud-let-go`,
   /** On a module Workspace: a new value starts a run of the module as it is. */
   runRequested: `${GROUP}/run-requested`,
+  /**
+   * On a Run the GitHub receiver creates for a GitHub user: that user (github:<login>), whose
+   * RBAC decides a privileged run. Only the receiver's ServiceAccount may set it (admission).
+   */
+  onBehalfOf: `${GROUP}/on-behalf-of`,
+  /** Where a Run from GitHub came from: "owner/repo", the PR number, its head SHA, the App installation, the check run. */
+  githubRepository: `${GROUP}/github-repository`,
+  githubPull: `${GROUP}/github-pull`,
+  githubSha: `${GROUP}/github-sha`,
+  githubInstallation: `${GROUP}/github-installation`,
+  githubCheckRun: `${GROUP}/github-check-run`,
+  /** The receiver's record of what it last told GitHub of the Run (a phase), so a restart does not tell it twice. */
+  githubReported: `${GROUP}/github-reported`,
 } as const;
+
+/** A Kubernetes user name for a GitHub user: RoleBindings name `github:<login>` to give them rights. */
+export const GITHUB_USER_PREFIX = "github:";
+/** The GitHub receiver's ServiceAccount in the operator's namespace. */
+export const GITHUB_RECEIVER = "ktf-github";

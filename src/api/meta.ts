@@ -56,7 +56,7 @@ export const valueSource = z
     secretKeyRef: keyRef.optional(),
     configMapKeyRef: keyRef.optional(),
     mounted: z
-      .object({ key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { message: "expected a Secret key (letters, digits, '-', '_', '.')" }) })
+      .object({ key: z.string().max(253).regex(/^[-._a-zA-Z0-9]+$/, { message: "expected a Secret key (letters, digits, '-', '_', '.')" }) })
       .optional()
       .describe("Cloud workspaces only: the file <namespace>.<key> of the installation's mounted variables Secret (ktf install --cloud-variables), read by the operator alone and pushed to TFC as a sensitive variable."),
   })
@@ -65,6 +65,6 @@ export const valueSource = z
   })
   .meta({
     "x-kubernetes-validations": [
-      { rule: "[has(self.secretKeyRef), has(self.configMapKeyRef), has(self.mounted)].filter(x, x).size() == 1", message: "set exactly one of secretKeyRef, configMapKeyRef and mounted" },
+      { rule: "(has(self.secretKeyRef) ? 1 : 0) + (has(self.configMapKeyRef) ? 1 : 0) + (has(self.mounted) ? 1 : 0) == 1", message: "set exactly one of secretKeyRef, configMapKeyRef and mounted" },
     ],
   });

@@ -94,6 +94,7 @@ export const runStatusSchema = z.object({
     .object({ username: z.string(), groups: z.array(z.string()).default([]) })
     .optional()
     .describe("Who created the run, as the API server authenticated them."),
+  onBehalfOf: z.string().optional().describe("The GitHub user (github:<login>) the GitHub receiver created the run for: their RBAC decided it."),
   cloud: cloudRunStatusSchema.optional().describe("A run of a workspace synced to TFC: the TFC run it is."),
   conditions: conditionList.optional(),
 });

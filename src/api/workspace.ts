@@ -90,8 +90,8 @@ export const workspaceSpecSchema = z.object({
     })
     .prefault({})
     .describe("Which engine runs the configuration."),
-  variables: z.array(variableSchema).default([]).describe("Terraform input variables."),
-  env: z.array(envVarSchema).default([]).describe("Environment variables for the engine (provider credentials, TF_LOG ...)."),
+  variables: z.array(variableSchema).max(500).default([]).describe("Terraform input variables."),
+  env: z.array(envVarSchema).max(500).default([]).describe("Environment variables for the engine (provider credentials, TF_LOG ...)."),
   serviceAccountName: objectName.optional().describe("The ServiceAccount runs execute as; ktf creates one when unset."),
   identity: z
     .object({

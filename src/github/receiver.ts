@@ -56,6 +56,13 @@ export interface ReceiverOptions {
    * at most `concurrency` at once. A throw is logged and lets a redelivery through again.
    */
   handleDelivery: (delivery: Delivery) => Promise<void>;
+  /**
+   * Keeps a delivery durably before the 202 says it was accepted (a restart then loses
+   * none): "known" when it was kept already (answered 200, not handled again), "ignored"
+   * when it is nothing to act on (answered 202, not queued). A throw answers 503, so GitHub
+   * may deliver it again.
+   */
+  record?: (delivery: Delivery) => Promise<"new" | "known" | "ignored">;
   logger: Logger;
   /** Deliveries handled at once (default 4). */
   concurrency?: number;
@@ -129,7 +136,20 @@ export function createWebhookReceiver(options: ReceiverOptions): WebhookReceiver
       log.info({ delivery: id, event }, "Skipped a GitHub delivery already handled");
       return reply(res, 200, { message: "already handled" });
     }
-    if (!queue.push(() => handle({ event, delivery: id, payload }))) {
+    const delivery = { event, delivery: id, payload };
+    if (options.record) {
+      let kept: Awaited<ReturnType<NonNullable<ReceiverOptions["record"]>>>;
+      try {
+        kept = await options.record(delivery);
+      } catch (err) {
+        deliveries.delete(id);
+        log.error({ delivery: id, event, err: errorMessage(err) }, "Could not keep a GitHub delivery");
+        return reply(res, 503, { message: "could not keep the delivery, redeliver later" }, { "Retry-After": "60" });
+      }
+      if (kept === "known") return reply(res, 200, { message: "already handled" });
+      if (kept === "ignored") return reply(res, 202, { message: "nothing to do" });
+    }
+    if (!queue.push(() => handle(delivery))) {
       deliveries.delete(id);
       log.warn({ delivery: id, event }, "Refused a GitHub delivery: the queue is full");
       return reply(res, 503, { message: "busy, redeliver later" }, { "Retry-After": "60" });

@@ -1,4 +1,4 @@
-import { ANNOTATIONS, GROUP, LABELS, RUN, VERSION, WORKSPACE } from "../api/group.js";
+import { ANNOTATIONS, GITHUB_RECEIVER, GITHUB_USER_PREFIX, GROUP, LABELS, RUN, VERSION, WORKSPACE } from "../api/group.js";
 import { ARCHIVE_COMPONENT, CHUNK_KEY, CHUNK_SECRET_TYPE } from "../archive/chunks.js";
 import { ALWAYS_PRIVILEGED, STATE_WRITES } from "../api/commands.js";
 import type { KubeObject } from "../kube/client.js";
@@ -93,7 +93,7 @@ function runCreatorValidation(): KubeObject[] {
  * on the workspace (`apply` on workspaces.ktf.dev/<name>), whoever creates it. Each
  * Workspace of the namespace is a parameter; only the run's own workspace's list counts.
  */
-function privilegedCommandsValidation(): KubeObject[] {
+function privilegedCommandsValidation(receiver: string): KubeObject[] {
   const writes = JSON.stringify([...STATE_WRITES]).replace(/"/g, "'");
   return validatingPolicy("ktf-run-privileged-commands", {
     paramKind: { apiVersion: `${GROUP}/${VERSION}`, kind: WORKSPACE.kind },
@@ -109,7 +109,9 @@ function privilegedCommandsValidation(): KubeObject[] {
     ],
     validations: [
       {
-        expression: `!variables.privileged || authorizer.group('${GROUP}').resource('${WORKSPACE.plural}').namespace(object.metadata.namespace).name(object.spec.workspace).check(object.spec.command).allowed()`,
+        // A run the GitHub receiver creates for a GitHub user is that user's: CEL cannot ask
+        // about another user, so the operator's SubjectAccessReview for them decides before it starts.
+        expression: `!variables.privileged || (request.userInfo.username == '${receiver}' && ${annotation(ANNOTATIONS.onBehalfOf)} != '') || authorizer.group('${GROUP}').resource('${WORKSPACE.plural}').namespace(object.metadata.namespace).name(object.spec.workspace).check(object.spec.command).allowed()`,
         messageExpression:
           `'user ' + request.userInfo.username + ' may not run ' + object.spec.command + ' in workspace ' + object.spec.workspace + ` +
           `': it needs the RBAC verb "' + object.spec.command + '" on ${WORKSPACE.plural}.${GROUP} "' + object.spec.workspace + '" in namespace ' + object.metadata.namespace`,
@@ -271,10 +273,48 @@ function secretReferenceValidation(): KubeObject[] {
   });
 }
 
-export function admissionPolicies(): KubeObject[] {
+/**
+ * A Run made by the GitHub receiver for a GitHub user names them (on-behalf-of) and where it
+ * came from (the github-* annotations): only the receiver may say so, only of a `github:`
+ * user, and nobody changes it afterwards. Otherwise anyone who may create runs could pass
+ * one off as a GitHub user's, or as the plan a pull request's check run shows.
+ */
+function onBehalfOfValidation(receiver: string): KubeObject[] {
+  const keys = [ANNOTATIONS.onBehalfOf, ANNOTATIONS.githubRepository, ANNOTATIONS.githubPull, ANNOTATIONS.githubSha, ANNOTATIONS.githubInstallation, ANNOTATIONS.githubCheckRun];
+  const claims = (of: "object" | "oldObject") => `[${keys.map((k) => annotation(k, of)).join(", ")}]`;
+  return validatingPolicy("ktf-run-on-behalf-of", {
+    matchConstraints: { resourceRules: runRules(["CREATE", "UPDATE"]) },
+    variables: [
+      { name: "onBehalfOf", expression: annotation(ANNOTATIONS.onBehalfOf) },
+      { name: "claims", expression: claims("object") },
+    ],
+    validations: [
+      {
+        expression: `request.operation != 'CREATE' || variables.claims.all(c, c == '') || request.userInfo.username == '${receiver}'`,
+        messageExpression: `'only the GitHub receiver (${receiver}) creates runs on behalf of a GitHub user or from a pull request, not ' + request.userInfo.username`,
+        reason: "Forbidden",
+      },
+      {
+        expression: `variables.onBehalfOf == '' || variables.onBehalfOf.startsWith('${GITHUB_USER_PREFIX}')`,
+        messageExpression: `'metadata.annotations[${ANNOTATIONS.onBehalfOf}] must be a GitHub user (${GITHUB_USER_PREFIX}<login>), not "' + variables.onBehalfOf + '"'`,
+        reason: "Forbidden",
+      },
+      {
+        expression: `request.operation != 'UPDATE' || variables.claims == ${claims("oldObject")}`,
+        message: `metadata.annotations[${ANNOTATIONS.onBehalfOf}] and the github-* annotations of a run cannot change`,
+        reason: "Forbidden",
+      },
+    ],
+  });
+}
+
+/** `namespace`: the operator's, where the GitHub receiver's ServiceAccount is. */
+export function admissionPolicies(namespace: string): KubeObject[] {
+  const receiver = `system:serviceaccount:${namespace}:${GITHUB_RECEIVER}`;
   return [
     ...runCreatorValidation(),
-    ...privilegedCommandsValidation(),
+    ...onBehalfOfValidation(receiver),
+    ...privilegedCommandsValidation(receiver),
     ...archiveUploadValidation(),
     ...runMetadataValidation(),
     ...cloudDeletionPolicyValidation(),

@@ -281,6 +281,6 @@ export function installManifests(options: Partial<InstallOptions> = {}): KubeObj
       },
     },
     operatorDeployment(o),
-    ...admissionPolicies(),
+    ...admissionPolicies(o.namespace),
   ];
 }

@@ -11,6 +11,7 @@ export interface NewRun {
   namespace: string;
   name: string;
   annotations?: Record<string, string>;
+  labels?: Record<string, string>;
   /** The spec but its archive, which comes from `configuration`. */
   spec: Omit<Partial<RunSpec>, "archive"> & Pick<RunSpec, "workspace" | "command">;
   configuration?: PackedConfiguration;
@@ -31,7 +32,7 @@ export async function createRunWithArchive(client: KubeClient, r: NewRun): Promi
     metadata: {
       name: r.name,
       namespace: r.namespace,
-      labels: { [LABELS.workspace]: labelValue(r.spec.workspace) },
+      labels: { ...r.labels, [LABELS.workspace]: labelValue(r.spec.workspace) },
       ...(r.annotations ? { annotations: r.annotations } : {}),
     },
     spec: { ...r.spec, ...(archive ? { archive } : {}) },

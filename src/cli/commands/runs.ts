@@ -37,7 +37,7 @@ export async function runsList(t: Terminal, o: KtfOptions & { all?: boolean }): 
     [r.spec.command, ...r.spec.args].join(" ").slice(0, 40),
     r.status?.phase ?? "New",
     r.status?.exitCode === undefined ? "" : String(r.status.exitCode),
-    r.status?.createdBy?.username ?? "",
+    r.status?.onBehalfOf ?? r.status?.createdBy?.username ?? "",
     age(r.metadata.creationTimestamp, now),
   ]);
   t.stdout.write(table(["NAME", "WORKSPACE", "COMMAND", "PHASE", "EXIT", "USER", "AGE"], rows));

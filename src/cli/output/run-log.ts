@@ -1,18 +1,8 @@
 import { IntegrityError } from "../../errors.js";
 import { Unsealer, isSealedLine } from "../../seal/sealed-log.js";
 import { parseFrame, parseLockFileFrame, type OutputStream } from "../../run-log/frames.js";
+import { runnerMessage } from "../../run-log/plain-text.js";
 import { colorsFor, note, stripAnsi, type Terminal } from "./terminal.js";
-
-/** The runner's own log lines are JSON from the "runner" component; the engine's are text. */
-function runnerMessage(line: string): { level: string; msg: string; err?: string } | undefined {
-  if (!line.startsWith("{") || !line.includes('"component":"runner"')) return undefined;
-  try {
-    const parsed = JSON.parse(line) as { component?: string; level?: string; msg?: string; err?: string };
-    return parsed.component === "runner" && parsed.msg ? { level: parsed.level ?? "info", msg: parsed.msg, err: parsed.err } : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A run's log as the user sees it: the engine's stdout to stdout and its stderr to stderr,

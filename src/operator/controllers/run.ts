@@ -157,7 +157,7 @@ export class RunController {
         return {};
       }
     }
-    const denial = await privilegeDenial(this.o.client, run, ws, createdBy(run));
+    const denial = await privilegeDenial(this.o.client, run, ws, answerable(run));
     if (denial) {
       await this.finish(run, "Failed", REASON.Forbidden, denial);
       return {};
@@ -201,7 +201,7 @@ export class RunController {
     if (!run.status?.cloud) {
       const upload = await this.waitForUpload(run, planRun);
       if (upload) return upload;
-      const denial = await privilegeDenial(this.o.client, run, ws, createdBy(run));
+      const denial = await privilegeDenial(this.o.client, run, ws, answerable(run));
       if (denial) {
         await this.finish(run, "Failed", REASON.Forbidden, denial);
         return {};
@@ -504,8 +504,19 @@ export class RunController {
       // Who created the run, as admission recorded it (the annotations cannot change).
       const creator = createdBy(run);
       if (creator && !status.createdBy) status.createdBy = creator;
+      const onBehalfOf = run.metadata.annotations?.[ANNOTATIONS.onBehalfOf];
+      if (onBehalfOf && !status.onBehalfOf) status.onBehalfOf = onBehalfOf;
     });
   }
+}
+
+/**
+ * Whose rights decide a privileged run: the GitHub user the receiver made it for (only the
+ * receiver may say so, see src/install/admission.ts), else its creator.
+ */
+function answerable(run: Run): RunStatus["createdBy"] {
+  const onBehalfOf = run.metadata.annotations?.[ANNOTATIONS.onBehalfOf];
+  return onBehalfOf ? { username: onBehalfOf, groups: [] } : createdBy(run);
 }
 
 /** The creator recorded at admission (see src/install/admission.ts). */

@@ -1,0 +1,134 @@
+import { createHash } from "node:crypto";
+import { ANNOTATIONS, LABELS } from "../api/group.js";
+import { fit } from "../api/names.js";
+import { isApiError } from "../errors.js";
+import { RESOURCES } from "../kube/resources.js";
+import { createRunWithArchive } from "../runs/create-run.js";
+import type { PullRequest } from "./app-client.js";
+import { splitRepository, type GitHubContext } from "./context.js";
+import type { WorkspaceRef } from "./events.js";
+import { githubUser, missingPermission, planPermission } from "./github-access.js";
+import { checkRunName, linkedWorkspaces, type GitHubWorkspace } from "./linked-workspaces.js";
+import { configurationFromTarball } from "./tarball.js";
+import { repositoryName, touchedWorkspaces } from "./touched-workspaces.js";
+
+export interface PlanRequest {
+  repository: string;
+  installationId: number;
+  number: number;
+  /** Who caused it: the PR's pusher, or who commented `ktf plan`. */
+  sender: string;
+  /** The delivery it comes from: a redelivery makes the same run names, so nothing twice. */
+  delivery: string;
+  /** Asked for by a `ktf plan` comment: also a fork's PR, and the commenter's plan permission is checked. */
+  byComment?: boolean;
+  /** Only this workspace (`ktf plan -w ns/name`). */
+  workspace?: WorkspaceRef;
+}
+
+/** GitHub lists at most this many files of a PR: beyond, every linked workspace counts as touched. */
+const MAX_LISTED_FILES = 3000;
+
+/**
+ * Plans the workspaces a pull request touches on its head commit: for each a check run
+ * (queued), then a plan Run for the PR's sender that keeps its plan (the Apply button
+ * applies exactly it). A PR from a fork is not planned until someone with the plan
+ * permission comments `ktf plan`: its code would run with the workspace's credentials.
+ */
+export async function planPull(c: GitHubContext, r: PlanRequest): Promise<void> {
+  const [owner, repo] = splitRepository(r.repository);
+  const api = c.app.forInstallation(r.installationId);
+  const pr = await api.getPull(owner, repo, r.number);
+  if (pr.state !== "open") return;
+  const workspaces = await touched(c, r, pr);
+  if (!workspaces.length) return;
+  const fromFork = !pr.headRepository || repositoryName(pr.headRepository) !== repositoryName(pr.baseRepository);
+  if (fromFork && !r.byComment) {
+    for (const ws of workspaces) await forkNotice(c, r, pr, ws);
+    return;
+  }
+  const allowed: GitHubWorkspace[] = [];
+  const refusals: string[] = [];
+  for (const ws of workspaces) {
+    const missing = r.byComment ? await missingPermission(c.kube, r.sender, planPermission(ws.namespace)) : undefined;
+    if (missing) refusals.push(`- \`${ws.namespace}/${ws.name}\`: ${missing}`);
+    else allowed.push(ws);
+  }
+  if (refusals.length) await api.createIssueComment(owner, repo, r.number, `@${r.sender} ktf did not plan:\n${refusals.join("\n")}`);
+  if (!allowed.length) return;
+  const tarball = await api.downloadTarball(owner, repo, pr.headSha);
+  // The repository's root: spec.workingDir picks the configuration's directory in it, as for the CLI.
+  const configuration = await configurationFromTarball(tarball, "", c.tmpDir ? { tmpDir: c.tmpDir } : {});
+  for (const ws of allowed) {
+    const name = planRunName(ws, pr, r.delivery);
+    if (await c.kube.get(RESOURCES.Run, ws.namespace, name)) continue;
+    const check = await api.createCheckRun(owner, repo, {
+      name: checkRunName(ws),
+      headSha: pr.headSha,
+      status: "queued",
+      externalId: `${ws.namespace}/${name}`,
+      output: { title: "Queued", summary: `Plan of workspace \`${ws.namespace}/${ws.name}\` at ${pr.headSha.slice(0, 7)} for @${r.sender}: run \`${name}\`.` },
+    });
+    try {
+      await createRunWithArchive(c.kube, {
+        namespace: ws.namespace,
+        name,
+        labels: { [LABELS.github]: "true" },
+        annotations: { ...c.creator, ...origin(r, pr, check.id) },
+        spec: { workspace: ws.name, command: "plan", args: ["-input=false"], savePlan: true },
+        configuration,
+      });
+    } catch (err) {
+      if (isApiError(err, 409)) continue;
+      await api.updateCheckRun(owner, repo, check.id, { status: "completed", conclusion: "failure", output: { title: "Not planned", summary: `ktf could not create the plan run: ${err instanceof Error ? err.message : String(err)}` } });
+      throw err;
+    }
+    c.log.info({ namespace: ws.namespace, name, repository: r.repository, pull: r.number, sha: pr.headSha }, "Created a plan run for a pull request");
+  }
+}
+
+/** What a Run from GitHub records of where it came from (see ANNOTATIONS). */
+export function origin(r: { repository: string; installationId: number; number: number; sender: string }, pr: PullRequest, checkRunId: number): Record<string, string> {
+  return {
+    [ANNOTATIONS.onBehalfOf]: githubUser(r.sender),
+    [ANNOTATIONS.githubRepository]: repositoryName(r.repository),
+    [ANNOTATIONS.githubPull]: String(r.number),
+    [ANNOTATIONS.githubSha]: pr.headSha,
+    [ANNOTATIONS.githubInstallation]: String(r.installationId),
+    [ANNOTATIONS.githubCheckRun]: String(checkRunId),
+  };
+}
+
+async function touched(c: GitHubContext, r: PlanRequest, pr: PullRequest): Promise<GitHubWorkspace[]> {
+  const [owner, repo] = splitRepository(r.repository);
+  const linked = (await linkedWorkspaces(c.kube, c.namespaces)).filter((w) => !r.workspace || (w.namespace === r.workspace.namespace && w.name === r.workspace.name));
+  const files = await c.app.forInstallation(r.installationId).listPullFiles(owner, repo, r.number);
+  if (pr.changedFiles > files.length || files.length >= MAX_LISTED_FILES) {
+    return linked.filter((w) => repositoryName(w.vcs.repository) === repositoryName(pr.baseRepository) && w.vcs.branch === pr.baseRef);
+  }
+  return touchedWorkspaces(linked, { baseRepository: pr.baseRepository, baseBranch: pr.baseRef, files: files.map((f) => ({ filename: f.filename, ...(f.previousFilename ? { previousFilename: f.previousFilename } : {}) })) });
+}
+
+/** The check run of a fork's PR says why it was not planned, and how to have it planned. */
+async function forkNotice(c: GitHubContext, r: PlanRequest, pr: PullRequest, ws: GitHubWorkspace): Promise<void> {
+  const [owner, repo] = splitRepository(r.repository);
+  await c.app.forInstallation(r.installationId).createCheckRun(owner, repo, {
+    name: checkRunName(ws),
+    headSha: pr.headSha,
+    status: "completed",
+    conclusion: "neutral",
+    externalId: `fork:${ws.namespace}/${ws.name}`,
+    output: {
+      title: "Not planned: the pull request comes from a fork",
+      summary:
+        `Its code would run with the credentials of workspace \`${ws.namespace}/${ws.name}\` during the plan, so ktf does not plan it on its own. ` +
+        `Someone who may plan there (the RBAC verb "create" on runs.ktf.dev in namespace ${ws.namespace}, as github:<login>) comments \`ktf plan\` once they have read the change.`,
+    },
+  });
+}
+
+/** One name per workspace, PR head and delivery: a redelivery finds the run it made. */
+function planRunName(ws: GitHubWorkspace, pr: PullRequest, delivery: string): string {
+  const tag = createHash("sha256").update(`${delivery}\n${ws.namespace}/${ws.name}`).digest("hex").slice(0, 6);
+  return `${fit(ws.name, 30)}-pr${pr.number}-${pr.headSha.slice(0, 7)}-${tag}`.toLowerCase();
+}
