@@ -3,6 +3,7 @@ import { ENGINE_COMMANDS, type EngineCommand } from "../api/commands.js";
 import { ApiError, ConnectionError, KtfError, ValidationError, errorMessage } from "../errors.js";
 import { KTF_VERSION } from "../version.js";
 import { engineCommand } from "./commands/engine.js";
+import type { GitHubDeployOptions } from "./commands/github-deploy.js";
 import { install, type InstallCommandOptions } from "./commands/install.js";
 import { DEFAULT_NAMESPACE } from "../install/manifests.js";
 import { hoistLeadingOptions, type KtfOptions } from "./engine-args.js";
@@ -127,7 +128,29 @@ export function buildProgram(t: Terminal, setExit: (code: number) => void): Comm
     .option("--backup-secret <name>", "a Secret in the operator's namespace with the stores' credentials (default: the operator's ServiceAccount)")
     .option("--cloud-credentials <name>", "a Secret in the operator's namespace whose key credentials.tfrc is a terraform CLI configuration with credentials \"HOST\" { token = ... } for Terraform Cloud / Enterprise")
     .option("--cloud-variables <name>", "a Secret in the operator's namespace whose keys NAMESPACE.KEY are sensitive values of cloud workspaces (valueFrom.mounted.key), read by the operator alone")
+    .option("--github-app <secret>", "run the GitHub webhook receiver (Deployment ktf-github) with the App whose Secret in the operator's namespace `ktf github deploy` wrote")
     .action((o: InstallCommandOptions) => run(() => install(t, o))());
+
+  // The GitHub App: `deploy` creates it from this machine; `serve` is the webhook receiver in the cluster.
+  const github = program.command("github").description("ktf's GitHub App: plans of pull requests as checks, applies from comments");
+  withImpersonation(
+    github
+      .command("deploy")
+      .description("Create ktf's GitHub App through GitHub's manifest flow (in a browser) and store its credentials in a Secret in the cluster")
+      .option("--kubeconfig <path>", "path to the kubeconfig file")
+      .option("--context <name>", "the kubeconfig context to use"),
+  )
+    .option("--webhook-url <url>", "where GitHub sends the App's events: the public HTTPS URL of an Ingress or LoadBalancer in front of the ktf-github Service (required)")
+    .option("--name <name>", "the App's name on GitHub (default: ktf-RANDOM)")
+    .option("--org <org>", "create the App in this organization (default: your personal account)")
+    .option("--github-url <url>", "GitHub Enterprise Server's web URL (its API is URL/api/v3)", "https://github.com")
+    .option("--github-api-url <url>", "GitHub's API URL, when it is not the one --github-url implies")
+    .option("--secret <name>", "the Secret the App's ID, private key and webhook secret go to", "ktf-github-app")
+    .option("--operator-namespace <namespace>", "where the operator runs: the Secret's namespace", DEFAULT_NAMESPACE)
+    .option("--timeout <duration>", "how long to wait for GitHub to send the browser back (10m, 90s, 1h)", "10m")
+    .option("--open", "open the page in a browser")
+    // Imported when used: it brings octokit, which no other command needs.
+    .action((o: GitHubDeployOptions) => run(async () => (await import("./commands/github-deploy.js")).githubDeploy(t, o))());
 
   // Only shown by `ktf operator --help`: the operator parses its own flags (src/operator/main.ts).
   program
