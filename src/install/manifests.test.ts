@@ -68,3 +68,112 @@ describe("--cloud-variables", () => {
     expect(JSON.stringify(installManifests().find((o) => o.kind === "Deployment"))).not.toMatch(/cloud-variables/);
   });
 });
+
+describe("--github-app", () => {
+  type Container = {
+    args: string[];
+    image: string;
+    env: { name: string; value?: string }[];
+    volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+    ports: { name: string; containerPort: number }[];
+    livenessProbe: unknown;
+    readinessProbe: unknown;
+    securityContext: unknown;
+  };
+  type PodSpec = { serviceAccountName: string; securityContext: unknown; containers: Container[]; volumes: { name: string; secret?: unknown; emptyDir?: unknown }[] };
+  const deployment = (objects: KubeObject[], name: string) =>
+    (objects.find((o) => o.kind === "Deployment" && o.metadata.name === name) as unknown as { spec: { replicas: number; template: { spec: PodSpec } } } | undefined)?.spec;
+  const named = (objects: KubeObject[]) => objects.map((o) => `${o.kind}/${o.metadata.namespace ?? ""}/${o.metadata.name}`);
+  const rulesOfKind = (objects: KubeObject[], kind: string, name: string) => ((objects.find((o) => o.kind === kind && o.metadata.name === name) as { rules?: Rule[] } | undefined)?.rules ?? []);
+  const withApp = installManifests({ githubApp: "ktf-github-app", image: "ktf:test" });
+
+  it("adds the receiver's objects only when given", () => {
+    const added = named(withApp).filter((n) => !named(installManifests({ image: "ktf:test" })).includes(n));
+    expect(added).toEqual([
+      "ServiceAccount/ktf-system/ktf-github",
+      "ClusterRole//ktf-github",
+      "ClusterRole//ktf-github-cluster",
+      "Role/ktf-system/ktf-github-queue",
+      "ClusterRoleBinding//ktf-github",
+      "ClusterRoleBinding//ktf-github-cluster",
+      "RoleBinding/ktf-system/ktf-github-queue",
+      "Service/ktf-system/ktf-github",
+      "Deployment/ktf-system/ktf-github",
+    ]);
+    expect(JSON.stringify(installManifests())).not.toMatch(/ktf-github/);
+  });
+
+  it("runs `github serve` from the operator's image with the App's Secret mounted read-only, hardened as the operator is", () => {
+    const spec = deployment(withApp, "ktf-github");
+    const operator = deployment(withApp, OPERATOR_NAME)?.template.spec;
+    const pod = spec?.template.spec;
+    const container = pod?.containers[0];
+    expect(spec?.replicas).toBe(1);
+    expect(pod?.serviceAccountName).toBe("ktf-github");
+    expect(container?.image).toBe("ktf:test");
+    expect(container?.args).toEqual(["github", "serve", "--namespace=ktf-system"]);
+    expect(pod?.volumes).toContainEqual({ name: "github-app", secret: { secretName: "ktf-github-app" } });
+    expect(pod?.volumes).toContainEqual({ name: "tmp", emptyDir: {} });
+    expect(container?.volumeMounts).toEqual([
+      { name: "tmp", mountPath: "/tmp" },
+      { name: "github-app", mountPath: "/var/run/secrets/ktf/github", readOnly: true },
+    ]);
+    expect(container?.env).toContainEqual({ name: "KTF_GITHUB_APP_DIR", value: "/var/run/secrets/ktf/github" });
+    expect(container?.ports).toEqual([{ name: "webhook", containerPort: 8443 }]);
+    expect(container?.livenessProbe).toMatchObject({ httpGet: { path: "/healthz", port: "webhook" } });
+    expect(container?.readinessProbe).toMatchObject({ httpGet: { path: "/healthz", port: "webhook" } });
+    expect(pod?.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod?.securityContext).toEqual(operator?.securityContext);
+    expect(container?.securityContext).toEqual(operator?.containers[0]?.securityContext);
+    expect(container?.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    // The operator does not see the App's credentials.
+    expect(JSON.stringify(operator)).not.toMatch(/github/);
+  });
+
+  it("is behind a Service on 443", () => {
+    const service = withApp.find((o) => o.kind === "Service" && o.metadata.name === "ktf-github") as unknown as { spec: { selector: Record<string, string>; ports: unknown[] } };
+    expect(service.spec.ports).toEqual([{ name: "webhook", port: 443, targetPort: "webhook" }]);
+    expect(service.spec.selector).toEqual({ "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": "github" });
+  });
+
+  it("may do exactly what it needs: no Secret read, no privileged verb on workspaces, no impersonation", () => {
+    expect(rulesOf(withApp, "ktf-github")).toEqual([
+      { apiGroups: ["ktf.dev"], resources: ["workspaces"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["ktf.dev"], resources: ["runs"], verbs: ["get", "list", "watch", "create", "patch"] },
+      { apiGroups: ["ktf.dev"], resources: ["runs/archive"], verbs: ["create"] },
+      { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+      { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+      { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+      { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+    ]);
+    expect(rulesOf(withApp, "ktf-github-cluster")).toEqual([{ apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }]);
+    expect(rulesOfKind(withApp, "Role", "ktf-github-queue")).toEqual([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list", "watch", "create", "delete"] }]);
+    const all = [...rulesOf(withApp, "ktf-github"), ...rulesOf(withApp, "ktf-github-cluster"), ...rulesOfKind(withApp, "Role", "ktf-github-queue")];
+    const verbs = all.flatMap((r) => r.verbs);
+    for (const verb of ["impersonate", "escalate", "bind", "update", "deletecollection", "*", "apply", "destroy", "import", "state"]) expect(verbs).not.toContain(verb);
+    expect(all.filter((r) => r.resources.includes("secrets")).flatMap((r) => r.verbs)).toEqual(["create"]);
+    expect(all.filter((r) => r.resources.includes("workspaces")).flatMap((r) => r.verbs)).toEqual(["get", "list", "watch"]);
+  });
+
+  it("binds its rights to its own ServiceAccount, cluster-wide when every namespace is watched", () => {
+    const objects = withApp.filter((o) => o.kind.endsWith("Binding") && o.metadata.name?.startsWith("ktf-github"));
+    expect(bindings(objects)).toEqual(["ClusterRoleBinding//ktf-github", "ClusterRoleBinding//ktf-github-cluster", "RoleBinding/ktf-system/ktf-github-queue"]);
+    for (const b of objects) expect(b.subjects).toEqual([{ kind: "ServiceAccount", name: "ktf-github", namespace: "ktf-system" }]);
+    expect(objects.find((o) => o.metadata.name === "ktf-github-queue")?.roleRef).toEqual({ apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: "ktf-github-queue" });
+  });
+
+  it("is bound only in the watched namespaces with --watch-namespaces; SubjectAccessReviews cluster-wide, its queue at home", () => {
+    const objects = installManifests({ githubApp: "gh", namespace: "ops", watchNamespaces: ["team-a", "team-b"] });
+    expect(bindings(objects).filter((b) => b.includes("ktf-github"))).toEqual([
+      "RoleBinding/team-a/ktf-github",
+      "RoleBinding/team-b/ktf-github",
+      "ClusterRoleBinding//ktf-github-cluster",
+      "RoleBinding/ops/ktf-github-queue",
+    ]);
+    const container = deployment(objects, "ktf-github")?.template.spec.containers[0];
+    expect(container?.args).toEqual(["github", "serve", "--namespace=ops"]);
+    expect(container?.env).toContainEqual({ name: "KTF_WATCH_NAMESPACES", value: "team-a,team-b" });
+    // The operator's own bindings are as before.
+    expect(bindings(objects).filter((b) => b.includes("ktf-operator"))).toEqual(bindings(installManifests({ namespace: "ops", watchNamespaces: ["team-a", "team-b"] })));
+  });
+});

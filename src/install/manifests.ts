@@ -1,15 +1,18 @@
-import { GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
+import { GITHUB_RECEIVER, GROUP, LABELS, RUN, WORKSPACE } from "../api/group.js";
 import { ENGINE_COMMANDS } from "../api/commands.js";
 import { runCrd, workspaceCrd } from "../api/crd.js";
 import { admissionPolicies, UPLOAD_RIGHT } from "./admission.js";
 import type { KubeObject } from "../kube/client.js";
 import { KTF_VERSION } from "../version.js";
 import { BACKUP_CREDENTIALS_DIR } from "../backup/backup-target.js";
+import { APP_SECRET_DIR, APP_SECRET_DIR_ENV } from "../github/app-secret.js";
 
 export const DEFAULT_NAMESPACE = "ktf-system";
 export const DEFAULT_IMAGE = `ghcr.io/ktf-dev/ktf:v${KTF_VERSION}`;
 export const OPERATOR_NAME = "ktf-operator";
 export const OPERATOR_PORT = 8080;
+/** The GitHub webhook receiver's port; GITHUB_RECEIVER names its ServiceAccount (which admission knows), Deployment, Service and roles. */
+export const GITHUB_PORT = 8443;
 /** The label on the operator's Deployment and pods that says which ktf they run (`ktf version` reads it). */
 export const VERSION_LABEL = "app.kubernetes.io/version";
 
@@ -33,6 +36,8 @@ export interface InstallOptions {
   cloudCredentials?: string;
   /** A Secret of the operator's namespace whose keys `<namespace>.<key>` are cloud workspaces' sensitive values (valueFrom.mounted). */
   cloudVariables?: string;
+  /** A Secret of the operator's namespace with the GitHub App's credentials (`ktf github deploy`): runs the webhook receiver. */
+  githubApp?: string;
 }
 
 export interface BackupInstallOptions {
@@ -231,13 +236,13 @@ const CLOUD_CREDENTIALS_DIR = "/var/run/secrets/ktf/cloud";
 export const CLOUD_CREDENTIALS_KEY = "credentials.tfrc";
 const CLOUD_VARIABLES_DIR = "/var/run/secrets/ktf/cloud-variables";
 
-function binding(kind: "RoleBinding" | "ClusterRoleBinding", role: string, o: InstallOptions, namespace?: string): KubeObject {
+function binding(kind: "RoleBinding" | "ClusterRoleBinding", role: string, o: InstallOptions, namespace?: string, account = OPERATOR_NAME, roleKind: "ClusterRole" | "Role" = "ClusterRole"): KubeObject {
   return {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind,
     metadata: { name: role, ...(namespace ? { namespace } : {}), labels: labels("rbac") },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
-    subjects: [{ kind: "ServiceAccount", name: OPERATOR_NAME, namespace: o.namespace }],
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: roleKind, name: role },
+    subjects: [{ kind: "ServiceAccount", name: account, namespace: o.namespace }],
   };
 }
 
@@ -250,6 +255,134 @@ function operatorBindings(o: InstallOptions): KubeObject[] {
   if (!o.watchNamespaces.length) return [binding("ClusterRoleBinding", OPERATOR_NAME, o), cluster];
   const namespaces = [...new Set([o.namespace, ...o.watchNamespaces])];
   return [...namespaces.map((ns) => binding("RoleBinding", OPERATOR_NAME, o, ns)), cluster];
+}
+
+const GITHUB_CLUSTER_ROLE = `${GITHUB_RECEIVER}-cluster`;
+const GITHUB_QUEUE_ROLE = `${GITHUB_RECEIVER}-queue`;
+
+/**
+ * What the webhook receiver may do where workspaces are: find the workspaces a pull request
+ * touches, start and cancel their runs (uploading the commit as archive chunks: create only,
+ * kept to chunks by admission), read the plan's pod log for the check run, record events.
+ * No Secret is read, and none of the privileged verbs (apply, destroy...) on workspaces: an
+ * apply from a comment is a run admission checks against the commenter's rights.
+ */
+function githubRules(): Rule[] {
+  return [
+    { apiGroups: [GROUP], resources: [WORKSPACE.plural], verbs: [...READ] },
+    { apiGroups: [GROUP], resources: [RUN.plural], verbs: [...READ, "create", "patch"] },
+    UPLOAD_RIGHT,
+    { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+    { apiGroups: [""], resources: ["pods"], verbs: ["get", "list"] },
+    { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+    { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+  ];
+}
+
+/** Whether a commenter may do what they ask (SubjectAccessReviews): cluster-wide, whatever it watches. */
+function githubClusterRules(): Rule[] {
+  return [{ apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }];
+}
+
+/** Its durable delivery queue: ConfigMaps of its own namespace only. */
+function githubQueueRole(o: InstallOptions): KubeObject {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: GITHUB_QUEUE_ROLE, namespace: o.namespace, labels: labels("rbac") },
+    rules: [{ apiGroups: [""], resources: ["configmaps"], verbs: [...READ, "create", "delete"] }],
+  };
+}
+
+/**
+ * The receiver's rights, bound as the operator's are: cluster-wide when it watches every
+ * namespace, else in each watched one (not in its own, where it keeps only its queue).
+ */
+function githubBindings(o: InstallOptions): KubeObject[] {
+  const own = [binding("ClusterRoleBinding", GITHUB_CLUSTER_ROLE, o, undefined, GITHUB_RECEIVER), binding("RoleBinding", GITHUB_QUEUE_ROLE, o, o.namespace, GITHUB_RECEIVER, "Role")];
+  if (!o.watchNamespaces.length) return [binding("ClusterRoleBinding", GITHUB_RECEIVER, o, undefined, GITHUB_RECEIVER), ...own];
+  return [...[...new Set(o.watchNamespaces)].map((ns) => binding("RoleBinding", GITHUB_RECEIVER, o, ns, GITHUB_RECEIVER)), ...own];
+}
+
+function githubDeployment(o: InstallOptions, secret: string): KubeObject {
+  const probe = { httpGet: { path: "/healthz", port: "webhook" }, periodSeconds: 10, failureThreshold: 3 };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name: GITHUB_RECEIVER, namespace: o.namespace, labels: { ...labels("github"), [VERSION_LABEL]: KTF_VERSION } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": "github" } },
+      template: {
+        metadata: { labels: { ...labels("github"), [VERSION_LABEL]: KTF_VERSION } },
+        spec: {
+          serviceAccountName: GITHUB_RECEIVER,
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "github",
+              image: o.image,
+              imagePullPolicy: "IfNotPresent",
+              args: ["github", "serve", `--namespace=${o.namespace}`],
+              env: [
+                { name: APP_SECRET_DIR_ENV, value: APP_SECRET_DIR },
+                { name: "KTF_LOG_LEVEL", value: o.logLevel },
+                { name: "KTF_POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+                { name: "HOME", value: "/tmp" },
+                // The namespaces its rights are bound in, for a serve that lists per namespace then.
+                ...(o.watchNamespaces.length ? [{ name: "KTF_WATCH_NAMESPACES", value: o.watchNamespaces.join(",") }] : []),
+              ],
+              volumeMounts: [
+                // Commit tarballs are unpacked here.
+                { name: "tmp", mountPath: "/tmp" },
+                { name: "github-app", mountPath: APP_SECRET_DIR, readOnly: true },
+              ],
+              ports: [{ name: "webhook", containerPort: GITHUB_PORT }],
+              livenessProbe: probe,
+              readinessProbe: probe,
+              // A tarball is held in memory while it is checked (up to MAX_TARBALL_BYTES compressed).
+              resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ["ALL"] },
+              },
+            },
+          ],
+          volumes: [
+            { name: "tmp", emptyDir: {} },
+            // Not optional: without the App's credentials the pod waits, and says why in its events.
+            { name: "github-app", secret: { secretName: secret } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/**
+ * The GitHub webhook receiver. GitHub posts to a public HTTPS URL: put an Ingress (or a
+ * LoadBalancer Service) with TLS in front of this Service and give that URL to
+ * `ktf github deploy --webhook-url`; the receiver itself speaks plain HTTP on its port.
+ */
+function githubReceiver(o: InstallOptions, secret: string): KubeObject[] {
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: GITHUB_RECEIVER, namespace: o.namespace, labels: labels("github") } },
+    clusterRole(GITHUB_RECEIVER, githubRules()),
+    clusterRole(GITHUB_CLUSTER_ROLE, githubClusterRules()),
+    githubQueueRole(o),
+    ...githubBindings(o),
+    {
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: GITHUB_RECEIVER, namespace: o.namespace, labels: labels("github") },
+      spec: {
+        selector: { "app.kubernetes.io/name": "ktf", "app.kubernetes.io/component": "github" },
+        ports: [{ name: "webhook", port: 443, targetPort: "webhook" }],
+      },
+    },
+    githubDeployment(o, secret),
+  ];
 }
 
 /** Everything `ktf install` applies, in the order it applies them. */
@@ -281,6 +414,7 @@ export function installManifests(options: Partial<InstallOptions> = {}): KubeObj
       },
     },
     operatorDeployment(o),
+    ...(o.githubApp ? githubReceiver(o, o.githubApp) : []),
     ...admissionPolicies(o.namespace),
   ];
 }

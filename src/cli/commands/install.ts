@@ -8,7 +8,7 @@ import { creatorAnnotations } from "../../runs/creator.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
 import { pollUntil } from "../../sleep.js";
 import { RESOURCES } from "../../kube/resources.js";
-import { API_VERSION, RUN } from "../../api/group.js";
+import { API_VERSION, GITHUB_RECEIVER, RUN } from "../../api/group.js";
 import type { KtfOptions } from "../engine-args.js";
 import type { Terminal } from "../output/terminal.js";
 
@@ -24,6 +24,7 @@ export interface InstallCommandOptions extends KtfOptions {
   backupSecret?: string;
   cloudCredentials?: string;
   cloudVariables?: string;
+  githubApp?: string;
 }
 
 /** A whole number option within bounds, or a UsageError that names the option. */
@@ -58,6 +59,7 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
     ...(o.cliConfigSecret ? { cliConfigSecret: o.cliConfigSecret } : {}),
     ...(o.cloudCredentials ? { cloudCredentials: o.cloudCredentials } : {}),
     ...(o.cloudVariables ? { cloudVariables: o.cloudVariables } : {}),
+    ...(o.githubApp ? { githubApp: o.githubApp } : {}),
     ...(o.backup?.length ? { backup: { urls: o.backup, ...(o.backupSecret ? { secret: o.backupSecret } : {}) } } : {}),
   });
   if (o.dryRun) {
@@ -72,14 +74,19 @@ export async function install(t: Terminal, o: InstallCommandOptions): Promise<nu
       throw new UsageError(`--watch-namespaces: namespace ${ns} does not exist; create it first (the operator's rights are granted in each watched namespace)`);
     }
   }
+  if (o.githubApp && operatorNamespace && !(await client.get(RESOURCES.Secret, operatorNamespace, o.githubApp))) {
+    throw new UsageError(`--github-app: Secret ${o.githubApp} does not exist in namespace ${operatorNamespace}; create the App and its Secret with \`ktf github deploy --webhook-url URL --secret ${o.githubApp}\``);
+  }
   for (const object of objects) {
     await client.apply(object, { force: true });
     t.stdout.write(`${object.kind.toLowerCase()}/${object.metadata.name} applied\n`);
     if (object.kind === "CustomResourceDefinition") await waitEstablished(client, object);
   }
   // Watching some namespaces after watching all: the cluster-wide grant must go.
-  if (watched.length && (await client.delete(RESOURCES.ClusterRoleBinding, undefined, OPERATOR_NAME).then(() => true, () => false))) {
-    t.stdout.write(`clusterrolebinding/${OPERATOR_NAME} deleted (the operator watches only ${watched.filter((n) => n !== operatorNamespace).join(", ")})\n`);
+  for (const account of watched.length ? [OPERATOR_NAME, ...(o.githubApp ? [GITHUB_RECEIVER] : [])] : []) {
+    if (await client.delete(RESOURCES.ClusterRoleBinding, undefined, account).then(() => true, () => false)) {
+      t.stdout.write(`clusterrolebinding/${account} deleted (ktf watches only ${watched.filter((n) => n !== operatorNamespace).join(", ")})\n`);
+    }
   }
   if (await servesMutatingPolicies(client)) {
     for (const object of runCreatorMutation()) {
