@@ -252,9 +252,9 @@ describe("ktf github deploy", () => {
   it("does not open a browser without --open", async () => {
     const { t, out } = terminal();
     const opened: string[] = [];
-    const done = githubDeploy(t, { webhookUrl: "https://hooks.example.com/", githubApiUrl: fake.url, timeout: "300ms" }, { client: new RecordingClient(), openBrowser: (u) => opened.push(u) });
+    const done = githubDeploy(t, { webhookUrl: "https://hooks.example.com/", githubApiUrl: fake.url, timeout: "300ms" }, { client: new RecordingClient(), openBrowser: (u) => opened.push(u) }).catch((e: unknown) => e);
     await printedUrl(out);
-    await expect(done).rejects.toThrow();
+    expect(await done).toBeInstanceOf(KtfError);
     expect(opened).toEqual([]);
   });
 
