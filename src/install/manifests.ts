@@ -265,7 +265,8 @@ const GITHUB_QUEUE_ROLE = `${GITHUB_RECEIVER}-queue`;
  * touches, start and cancel their runs (uploading the commit as archive chunks: create only,
  * kept to chunks by admission), read the plan's pod log for the check run, record events.
  * No Secret is read, and none of the privileged verbs (apply, destroy...) on workspaces: an
- * apply from a comment is a run admission checks against the commenter's rights.
+ * apply from a comment is a run on behalf of the GitHub user, whose rights the operator's
+ * SubjectAccessReview checks before it starts (see admission.ts).
  */
 function githubRules(): Rule[] {
   return [
