@@ -9,6 +9,7 @@ const code = await main(
   { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() },
   {
     operator: async (args) => (await import("../operator/main.js")).runOperator(args, process.env),
+    githubServe: async (args) => (await import("../github/serve.js")).runGitHubReceiver(args, process.env),
     runner: async () => {
       const [{ runRunner }, { createLogger }] = await Promise.all([import("../runner/main.js"), import("../log.js")]);
       return runRunner({ env: process.env, log: createLogger({ name: "runner" }) });

@@ -20,7 +20,7 @@ async function ktf(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
   stderr.on("data", (d: Buffer) => (err += d.toString()));
   const t = { stdout, stderr, stdin: new PassThrough(), env: { HOME: "/nonexistent", KUBECONFIG: "/nonexistent", ...env }, cwd: "/" } as unknown as Terminal;
   const never = () => Promise.reject(new Error("not in this test"));
-  const code = await main(args, t, { operator: never, runner: never, stateServer: never });
+  const code = await main(args, t, { operator: never, githubServe: never, runner: never, stateServer: never });
   return { code, stdout: out, stderr: err };
 }
 
@@ -113,7 +113,7 @@ describe("options from the environment", () => {
 
   it("are all in the README's environment table", () => {
     const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
-    const inCluster = new Set(["operator", "runner", "state-server"]);
+    const inCluster = new Set(["operator", "serve", "runner", "state-server"]);
     const leaves = (c: Command): Command[] => (c.commands.length ? c.commands.flatMap(leaves) : [c]);
     const program = buildProgram({} as Terminal, () => undefined);
     const names = [...leaves(program).filter((c) => !inCluster.has(c.name())).flatMap(commandOptionTable), ...ENGINE_ENV_OPTIONS].map((o) => envName(o.long));

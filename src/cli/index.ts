@@ -151,6 +151,21 @@ export function buildProgram(t: Terminal, setExit: (code: number) => void): Comm
     .option("--open", "open the page in a browser")
     // Imported when used: it brings octokit, which no other command needs.
     .action((o: GitHubDeployOptions) => run(async () => (await import("./commands/github-deploy.js")).githubDeploy(t, o))());
+  // Only shown by `ktf github serve --help`: the receiver parses its own flags (src/github/serve.ts).
+  github
+    .command("serve")
+    .description("Run the GitHub webhook receiver (what the ktf-github Deployment runs)")
+    .option("--namespace <namespace>", "its own namespace: its delivery queue (or KTF_NAMESPACE)", "ktf-system")
+    .option("--watch-namespaces <list>", "serve only these namespaces' workspaces (comma-separated, or KTF_WATCH_NAMESPACES; default all)")
+    .option("--port <port>", "where it listens for GitHub's webhooks", "8443")
+    .option("--address <address>", "the address it listens on", "0.0.0.0")
+    .option("--tls-cert <file>", "serve HTTPS with this certificate (default: plain HTTP behind an Ingress)")
+    .option("--tls-key <file>", "the certificate's key")
+    .option("--github-api-url <url>", "GitHub's API (GitHub Enterprise: https://HOST/api/v3; or KTF_GITHUB_API_URL)", "https://api.github.com")
+    .option("--app-dir <dir>", "the App's mounted Secret (or KTF_GITHUB_APP_DIR)", "/var/run/secrets/ktf/github")
+    .option("--kubeconfig <path>", "path to the kubeconfig file (default: in-cluster)")
+    .option("--context <name>", "the kubeconfig context to use")
+    .action(() => undefined);
 
   // Only shown by `ktf operator --help`: the operator parses its own flags (src/operator/main.ts).
   program
@@ -199,13 +214,18 @@ function wantsHelp(words: readonly string[]): boolean {
  * The CLI: parses, dispatches, and turns every error into one line that says what went
  * wrong and what to do. Returns the exit code; only the bin script exits.
  */
-export async function main(argv: readonly string[], t: Terminal, services: { operator: (args: string[]) => Promise<number>; runner: () => Promise<number>; stateServer: () => Promise<number> }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  t: Terminal,
+  services: { operator: (args: string[]) => Promise<number>; githubServe: (args: string[]) => Promise<number>; runner: () => Promise<number>; stateServer: () => Promise<number> },
+): Promise<number> {
   let exitCode = 0;
   const words = terraformJsonFlag(hoistLeadingOptions(argv));
   const [first, ...rest] = words;
   try {
     if (isEngineCommand(first) && !wantsHelp(rest)) return await engineCommand(t, first, rest);
     if (first === "operator" && !wantsHelp(rest)) return await services.operator(rest);
+    if (first === "github" && rest[0] === "serve" && !wantsHelp(rest)) return await services.githubServe(rest.slice(1));
     if (first === "runner") return await services.runner();
     if (first === "state-server") return await services.stateServer();
     await buildProgram(t, (code) => (exitCode = code)).parseAsync(words, { from: "user" });

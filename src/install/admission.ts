@@ -266,7 +266,8 @@ function secretReferenceValidation(): KubeObject[] {
       {
         expression: "size(variables.unreadable) == 0",
         messageExpression:
-          `'user ' + request.userInfo.username + ' may not name Secret ' + variables.unreadable[0] + ' in workspace ' + object.metadata.name + ': its value would reach the workspace runs (or TFC), which needs the RBAC verb "get" on secrets "' + variables.unreadable[0] + '" in namespace ' + object.metadata.namespace`,
+          // A message cannot ask the authorizer, so it names every Secret newly named.
+          `'user ' + request.userInfo.username + ' may not name in workspace ' + object.metadata.name + ' a Secret it may not read (it names ' + variables.named.join(', ') + '): the value of a named Secret reaches the runs of the workspace (or TFC), which needs the RBAC verb "get" on that Secret in namespace ' + object.metadata.namespace`,
         reason: "Forbidden",
       },
     ],

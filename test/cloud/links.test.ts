@@ -9,6 +9,7 @@ import { kubectl, waitFor } from "../harness/cluster.js";
 import { mayReadSecret, workspaceEditor } from "../harness/users.js";
 
 const MOUNTED_VALUE = `mounted-${randomBytes(6).toString("hex")}`;
+const HOOK_KEY = `hook-${randomBytes(6).toString("hex")}`;
 
 /**
  * What a cloud workspace takes from beyond its namespace's objects (the operator's mounted
@@ -70,15 +71,35 @@ describe("a cloud workspace's values and links (OTF)", () => {
     expect(c.message).toBe(`spec.variables[0].valueFrom.mounted: the installation's mounted variables have no key ${ns.name}.not-mine (<namespace>.<key>)`);
   });
 
-  it("says which field the server cannot serve: OTF v0.1.0 has no run triggers, notifications or projects", async () => {
+  it("keeps notifications as the spec says, the token write-only; says which field the server cannot serve (OTF v0.1.0: run triggers, projects)", async () => {
+    await kube.create({ apiVersion: "v1", kind: "Secret", metadata: { name: "hooks", namespace: ns.name }, stringData: { hmac: HOOK_KEY } });
+    const notifications = [
+      { name: "ci", type: "generic", url: "https://hooks.example.com/tfc", triggers: ["run:errored"], token: { secretKeyRef: { name: "hooks", key: "hmac" } } },
+      { name: "ops", type: "slack", url: "https://hooks.slack.example.com/x", triggers: ["run:needs_attention", "run:completed"] },
+    ];
+    await kube.create(cloudWorkspace("notified", { notifications }));
+    await readyCondition("notified", "CloudSynced");
+    const wsId = (await read("notified")).status?.cloud?.workspaceId ?? "";
+    const listed = async () => Object.fromEntries((await tfc.notifications.list(wsId)).map((n) => [n.name, n]));
+    const made = await listed();
+    expect(made.ci).toMatchObject({ destinationType: "generic", enabled: true, url: "https://hooks.example.com/tfc", triggers: ["run:errored"] });
+    expect(made.ops).toMatchObject({ destinationType: "slack", triggers: ["run:needs_attention", "run:completed"] });
+    expect(JSON.stringify(await read("notified"))).not.toContain(HOOK_KEY);
+    // Changed in TFC: put back at the next sync.
+    await tfc.notifications.update(made.ops?.id ?? "", { name: "ops", destinationType: "slack", enabled: false, url: "https://evil.example.com/", triggers: [] });
+    await kubectl(["-n", ns.name, "annotate", "--overwrite", "workspace", "notified", `ktf.dev/poke=${Date.now()}`]);
+    await waitFor(async () => ((await listed()).ops?.url === "https://hooks.slack.example.com/x" ? true : undefined), 60_000, "the notification put back");
+    expect((await listed()).ops).toMatchObject({ enabled: true, triggers: ["run:needs_attention", "run:completed"] });
+    // Taken out of the spec: removed from TFC.
+    await kube.patch(RESOURCES.Workspace, ns.name, "notified", { spec: { cloud: { notifications: [notifications[0]] } } });
+    await waitFor(async () => (Object.keys(await listed()).join(",") === "ci" ? true : undefined), 60_000, "the notification removed");
+
     await kube.create(cloudWorkspace("upstream"));
     await kube.create(cloudWorkspace("triggered", { runTriggers: [{ workspace: `${ns.name}-upstream` }] }));
-    await kube.create(cloudWorkspace("notified", { notifications: [{ name: "ops", type: "slack", url: "https://hooks.example.com/x", triggers: ["run:errored"] }] }));
     await kube.create(cloudWorkspace("projected", { project: "infra" }));
     await readyCondition("upstream", "CloudSynced");
     const triggered = await readyCondition("triggered", "CloudUnsupported");
     expect(triggered.message).toMatch(/^spec\.cloud\.runTriggers: this TFC\/TFE server does not serve run triggers \(GET \/workspaces\/ws-[^/]+\/run-triggers answered 404\)$/);
-    expect((await readyCondition("notified", "CloudUnsupported")).message).toMatch(/^spec\.cloud\.notifications: this TFC\/TFE server does not serve notification configurations/);
     expect((await readyCondition("projected", "CloudUnsupported")).message).toMatch(/^spec\.cloud\.project: this TFC\/TFE server does not serve projects/);
     // Taking the field out is the way back.
     await kube.patch(RESOURCES.Workspace, ns.name, "triggered", [{ op: "remove", path: "/spec/cloud/runTriggers" }], "json");
@@ -96,12 +117,12 @@ describe("a cloud workspace's values and links (OTF)", () => {
         spec: { variables: [{ name: "pw", valueFrom: { secretKeyRef: { name: secret, key: "password" } } }] },
       });
       await expect(asWendy.create(naming("leak", "db"))).rejects.toThrow(
-        `user wendy-links may not name Secret db in workspace leak: its value would reach the workspace runs (or TFC), which needs the RBAC verb "get" on secrets "db" in namespace ${ns.name}`,
+        `user wendy-links may not name in workspace leak a Secret it may not read (it names db): the value of a named Secret reaches the runs of the workspace (or TFC), which needs the RBAC verb "get" on that Secret in namespace ${ns.name}`,
       );
       // Nor slipped into a cloud workspace's token or an existing workspace by an update.
-      await expect(asWendy.create(cloudWorkspace("leak-token", { token: { secretKeyRef: { name: "db", key: "password" } } }))).rejects.toThrow(/may not name Secret db/);
+      await expect(asWendy.create(cloudWorkspace("leak-token", { token: { secretKeyRef: { name: "db", key: "password" } } }))).rejects.toThrow(/a Secret it may not read \(it names db\)/);
       await kube.create(naming("theirs", "db"));
-      await expect(asWendy.patch(RESOURCES.Workspace, ns.name, "theirs", { spec: { env: [{ name: "TF_VAR_x", valueFrom: { secretKeyRef: { name: "tfc-token", key: "token" } } }] } })).rejects.toThrow(/may not name Secret tfc-token/);
+      await expect(asWendy.patch(RESOURCES.Workspace, ns.name, "theirs", { spec: { env: [{ name: "TF_VAR_x", valueFrom: { secretKeyRef: { name: "tfc-token", key: "token" } } }] } })).rejects.toThrow(/a Secret it may not read \(it names tfc-token\)/);
       // A Secret already named stays: she may change the rest of that workspace.
       await asWendy.patch(RESOURCES.Workspace, ns.name, "theirs", { spec: { workingDir: "infra" } });
       await mayReadSecret(ns.name, "wendy-links", "db");
