@@ -252,3 +252,30 @@ describe("webhook receiver", () => {
     expect(text).not.toContain("sha256=");
   });
 });
+
+describe("webhook receiver with a durable record", () => {
+  it("keeps a delivery before the 202, answers a kept one 'already handled', does not queue one to ignore, and 503s when it cannot keep it", async () => {
+    const kept = new Map<string, string>();
+    let failing = false;
+    const { receiver, handled, url } = await start({
+      record: (d) => {
+        if (failing) return Promise.reject(new Error("etcd is down"));
+        if (d.event === "ping") return Promise.resolve("ignored");
+        if (kept.has(d.delivery)) return Promise.resolve("known");
+        kept.set(d.delivery, d.event);
+        return Promise.resolve("new");
+      },
+      // A fresh in-memory set each time: only the durable record remembers.
+      deliveries: { add: () => true, delete: () => undefined },
+    });
+    expect((await send(url, delivery("pull_request", pullRequestOpened(), "d-1"))).status).toBe(202);
+    expect(kept.get("d-1")).toBe("pull_request");
+    const again = await send(url, delivery("pull_request", pullRequestOpened(), "d-1"));
+    expect(again).toMatchObject({ status: 200, body: expect.stringContaining("already handled") });
+    expect((await send(url, delivery("ping", { zen: "hi" }, "d-2"))).status).toBe(202);
+    failing = true;
+    expect((await send(url, delivery("pull_request", pullRequestOpened(), "d-3"))).status).toBe(503);
+    await receiver.idle();
+    expect(handled.map((d) => d.delivery)).toEqual(["d-1"]);
+  });
+});
