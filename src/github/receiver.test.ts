@@ -271,7 +271,8 @@ describe("webhook receiver with a durable record", () => {
     expect((await send(url, delivery("pull_request", pullRequestOpened(), "d-1"))).status).toBe(202);
     expect(kept.get("d-1")).toBe("pull_request");
     const again = await send(url, delivery("pull_request", pullRequestOpened(), "d-1"));
-    expect(again).toMatchObject({ status: 200, body: expect.stringContaining("already handled") });
+    expect(again.status).toBe(200);
+    expect(again.body).toContain("already handled");
     expect((await send(url, delivery("ping", { zen: "hi" }, "d-2"))).status).toBe(202);
     failing = true;
     expect((await send(url, delivery("pull_request", pullRequestOpened(), "d-3"))).status).toBe(503);
