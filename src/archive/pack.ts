@@ -22,6 +22,11 @@ export interface PackedConfiguration {
 export interface PackOptions {
   /** The largest archive accepted, compressed. */
   maxBytes?: number;
+  /**
+   * The archive's root, an ancestor of the directory (a repository's top, so that paths in
+   * the archive are the repository's); default the common ancestor of what goes in.
+   */
+  root?: string;
 }
 
 export const DEFAULT_MAX_BYTES = 512 * 1024 * 1024;
@@ -52,7 +57,9 @@ export async function packConfiguration(dir: string, options: PackOptions = {}):
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
   const configDir = await configurationDir(dir);
   const trees = packedTrees(configDir, await moduleDirs(configDir));
-  const root = commonAncestor(trees);
+  const root = options.root ? await realpath(options.root) : commonAncestor(trees);
+  const outside = trees.find((t) => !isInside(t, root));
+  if (outside) throw new UsageError(`${outside} is outside ${root}: a local module of the configuration leaves it`);
   const entries = new Map<string, Stats>();
   for (const tree of trees) await collectTree({ root, trees, entries }, tree);
 

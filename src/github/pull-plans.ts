@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { ANNOTATIONS, LABELS } from "../api/group.js";
 import { fit } from "../api/names.js";
-import { isApiError } from "../errors.js";
+import type { PackedConfiguration } from "../archive/pack.js";
+import { isApiError, KtfError } from "../errors.js";
 import { RESOURCES } from "../kube/resources.js";
 import { createRunWithArchive } from "../runs/create-run.js";
 import type { PullRequest } from "./app-client.js";
@@ -57,11 +58,19 @@ export async function planPull(c: GitHubContext, r: PlanRequest): Promise<void> 
   if (refusals.length) await api.createIssueComment(owner, repo, r.number, `@${r.sender} ktf did not plan:\n${refusals.join("\n")}`);
   if (!allowed.length) return;
   const tarball = await api.downloadTarball(owner, repo, pr.headSha);
-  // The repository's root: spec.workingDir picks the configuration's directory in it, as for the CLI.
-  const configuration = await configurationFromTarball(tarball, "", c.tmpDir ? { tmpDir: c.tmpDir } : {});
   for (const ws of allowed) {
+    // The archive's root is the repository's, so the run's working directory is spec.workingDir in it.
     const name = planRunName(ws, pr, r.delivery);
     if (await c.kube.get(RESOURCES.Run, ws.namespace, name)) continue;
+    let configuration: PackedConfiguration;
+    try {
+      configuration = { ...(await configurationFromTarball(tarball, ws.workingDir, c.tmpDir ? { tmpDir: c.tmpDir } : {})), path: "" };
+    } catch (err) {
+      // The commit's configuration cannot be packed (no configuration there, a module leaving the repository): say so on the PR.
+      if (!(err instanceof KtfError)) throw err;
+      await api.createCheckRun(owner, repo, { name: checkRunName(ws), headSha: pr.headSha, status: "completed", conclusion: "failure", externalId: `error:${ws.namespace}/${ws.name}`, output: { title: "Not planned", summary: `ktf could not take the configuration of \`${ws.namespace}/${ws.name}\` (workingDir \`${ws.workingDir || "."}\`) from ${pr.headSha.slice(0, 7)}: ${err.message}` } });
+      continue;
+    }
     const check = await api.createCheckRun(owner, repo, {
       name: checkRunName(ws),
       headSha: pr.headSha,

@@ -15,6 +15,8 @@ import type { Delivery } from "./receiver.js";
 
 /** How often deliveries left behind (a restart, a full queue) are looked for. */
 const RESUME_MS = 60_000;
+/** A delivery that failed this many times is let go (GitHub or the cluster says no, each time). */
+const MAX_ATTEMPTS = 5;
 
 /**
  * What `ktf github serve` does with GitHub's deliveries: keeps each one it acts on (the
@@ -27,6 +29,7 @@ export class GitHubService {
   private readonly informers: Informer<Run>[];
   /** Deliveries being acted on. */
   private readonly inFlight = new Set<string>();
+  private readonly failures = new Map<string, number>();
   /** Runs being reported, and those that changed meanwhile. */
   private readonly reporting = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -85,8 +88,16 @@ export class GitHubService {
     try {
       await this.dispatch(id, event);
       await this.queue.done(id);
+      this.failures.delete(id);
     } catch (err) {
-      this.c.log.error({ delivery: id, kind: event.kind, err: errorMessage(err) }, "Acting on a GitHub delivery failed; it is tried again");
+      const attempts = (this.failures.get(id) ?? 0) + 1;
+      this.failures.set(id, attempts);
+      const givingUp = attempts >= MAX_ATTEMPTS;
+      this.c.log.error({ delivery: id, kind: event.kind, attempts, err: errorMessage(err) }, givingUp ? "Acting on a GitHub delivery failed; it is let go" : "Acting on a GitHub delivery failed; it is tried again");
+      if (givingUp) {
+        this.failures.delete(id);
+        await this.queue.done(id);
+      }
       throw err;
     } finally {
       this.inFlight.delete(id);

@@ -32,7 +32,8 @@ export async function configurationFromTarball(tarball: Buffer, workingDir: stri
     const info = await stat(configDir).catch(() => undefined);
     if (!info?.isDirectory()) throw new UsageError(`the repository has no directory ${dir || "."} at this commit: check the workspace's workingDir`);
     await checkModulesStayInside(top, configDir);
-    return await packConfiguration(configDir, options).catch((err: unknown) => {
+    // Rooted at the repository's top: paths in the archive are the repository's.
+    return await packConfiguration(configDir, { ...options, root: top }).catch((err: unknown) => {
       // Name paths as they are in the repository, not in the temporary tree.
       if (err instanceof UsageError) throw new UsageError(err.message.split(top + sep).join("").split(top).join("."), { cause: err });
       throw err;
