@@ -10,7 +10,7 @@ import { splitRepository, type GitHubContext } from "./context.js";
 import type { WorkspaceRef } from "./events.js";
 import { applyPermission, missingPermission } from "./github-access.js";
 import { linkedWorkspaces } from "./linked-workspaces.js";
-import { origin, planPull } from "./pull-plans.js";
+import { AUTOMATIC, origin, planPull } from "./pull-plans.js";
 import { repositoryName } from "./touched-workspaces.js";
 
 export interface ApplyRequest {
@@ -51,7 +51,7 @@ export async function applyPull(c: GitHubContext, r: ApplyRequest): Promise<void
     }
     if (a[ANNOTATIONS.githubSha] !== pr.headSha) {
       await say(`the plan of ${where} is of ${a[ANNOTATIONS.githubSha]?.slice(0, 7)}, and the pull request is now at ${pr.headSha.slice(0, 7)}: that plan is stale and is not applied. Planning ${pr.headSha.slice(0, 7)}.`);
-      await planPull(c, { repository: r.repository, installationId: r.installationId, number: r.number, sender: r.sender, delivery: r.delivery, workspace: { namespace: ns, name: plan.spec.workspace } });
+      await planPull(c, { repository: r.repository, installationId: r.installationId, number: r.number, sender: r.sender, delivery: AUTOMATIC, workspace: { namespace: ns, name: plan.spec.workspace } });
       continue;
     }
     if (plan.status?.phase !== "Succeeded" || !plan.status.plan?.hasChanges) {

@@ -19,13 +19,21 @@ export interface PlanRequest {
   number: number;
   /** Who caused it: the PR's pusher, or who commented `ktf plan`. */
   sender: string;
-  /** The delivery it comes from: a redelivery makes the same run names, so nothing twice. */
+  /**
+   * What makes its run names: a redelivery makes the same, so nothing runs twice. Plans that
+   * come on their own with a push (pull_request, check_suite requested, a stale apply's
+   * re-plan) share AUTOMATIC, so the head is planned once; one asked for again (a comment, a
+   * re-run) is the delivery's own.
+   */
   delivery: string;
   /** Asked for by a `ktf plan` comment: also a fork's PR, and the commenter's plan permission is checked. */
   byComment?: boolean;
   /** Only this workspace (`ktf plan -w ns/name`). */
   workspace?: WorkspaceRef;
 }
+
+/** The `delivery` of plans that come with a push: one per workspace and head commit. */
+export const AUTOMATIC = "automatic";
 
 /** GitHub lists at most this many files of a PR: beyond, every linked workspace counts as touched. */
 const MAX_LISTED_FILES = 3000;

@@ -10,7 +10,7 @@ import { splitRepository, type GitHubContext } from "./context.js";
 import { DeliveryQueue } from "./delivery-queue.js";
 import { parseEvent, type GitHubEvent, type LinkedPull, type WorkspaceRef } from "./events.js";
 import { applyPull } from "./pull-apply.js";
-import { planPull } from "./pull-plans.js";
+import { AUTOMATIC, planPull } from "./pull-plans.js";
 import type { Delivery } from "./receiver.js";
 
 /** How often deliveries left behind (a restart, a full queue) are looked for. */
@@ -30,6 +30,8 @@ export class GitHubService {
   /** Deliveries being acted on. */
   private readonly inFlight = new Set<string>();
   private readonly failures = new Map<string, number>();
+  /** The last delivery queued for each pull request (see dispatch). */
+  private readonly pulls = new Map<string, Promise<void>>();
   /** Runs being reported, and those that changed meanwhile. */
   private readonly reporting = new Set<string>();
   private readonly dirty = new Set<string>();
@@ -104,16 +106,34 @@ export class GitHubService {
     }
   }
 
+  /**
+   * One delivery at a time per pull request: a push sends pull_request and check_suite
+   * together, and both must find the plan the other made rather than race to make it.
+   */
   private async dispatch(delivery: string, e: GitHubEvent): Promise<void> {
+    const key = pullKey(e);
+    if (!key) return this.act(delivery, e);
+    const before = this.pulls.get(key) ?? Promise.resolve();
+    const mine = before.catch(() => undefined).then(() => this.act(delivery, e));
+    this.pulls.set(key, mine);
+    try {
+      await mine;
+    } finally {
+      if (this.pulls.get(key) === mine) this.pulls.delete(key);
+    }
+  }
+
+  private async act(delivery: string, e: GitHubEvent): Promise<void> {
     const c = this.c;
     switch (e.kind) {
       case "pull-request":
-        return planPull(c, { repository: e.repository, installationId: e.installationId, number: e.number, sender: e.sender, delivery });
-      case "check-suite":
-        // "requested" comes with every push, beside the pull_request event that plans it: only a re-run is acted on.
-        if (e.action !== "rerequested") return;
-        for (const pr of samePulls(e.pullRequests, e.headSha)) await planPull(c, { repository: e.repository, installationId: e.installationId, number: pr.number, sender: e.sender, delivery });
+        return planPull(c, { repository: e.repository, installationId: e.installationId, number: e.number, sender: e.sender, delivery: AUTOMATIC });
+      case "check-suite": {
+        // "requested" comes with every push, beside the pull_request event: both plan the head once (AUTOMATIC).
+        const key = e.action === "requested" ? AUTOMATIC : delivery;
+        for (const pr of samePulls(e.pullRequests, e.headSha)) await planPull(c, { repository: e.repository, installationId: e.installationId, number: pr.number, sender: e.sender, delivery: key });
         return;
+      }
       case "check-run-rerequested": {
         const workspace = await this.workspaceOfCheck(e.externalId);
         for (const pr of samePulls(e.pullRequests, e.headSha)) await planPull(c, { repository: e.repository, installationId: e.installationId, number: pr.number, sender: e.sender, delivery, ...(workspace ? { workspace } : {}) });
@@ -170,6 +190,13 @@ export class GitHubService {
 function runRef(externalId: string | undefined): WorkspaceRef | undefined {
   const [namespace, name, ...rest] = (externalId ?? "").split("/");
   return namespace && name && !rest.length && !namespace.includes(":") ? { namespace, name } : undefined;
+}
+
+/** "owner/repo#n" of the one PR an event is about; undefined for none or several. */
+function pullKey(e: GitHubEvent): string | undefined {
+  if (e.kind === "ignored") return undefined;
+  const numbers = e.kind === "pull-request" || e.kind === "comment-command" || e.kind === "comment-error" ? [e.number] : e.pullRequests.map((p) => p.number);
+  return numbers.length === 1 ? `${e.repository.toLowerCase()}#${numbers[0]}` : undefined;
 }
 
 /** The PRs whose head is this commit (a check suite lists PRs of any head). */

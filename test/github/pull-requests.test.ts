@@ -86,6 +86,12 @@ describe("pull requests on GitHub", () => {
     await kubectl(["-n", ns.name, "create", "rolebinding", "bob-applies", "--role=applier", "--user=github:bob"]);
     await kubectl(["-n", ns.name, "create", "role", "planner", "--verb=create", "--resource=runs.ktf.dev"]);
     await kubectl(["-n", ns.name, "create", "rolebinding", "alice-plans", "--role=planner", "--user=github:alice"]);
+    await kube.create({
+      apiVersion: "ktf.dev/v1alpha1",
+      kind: "Workspace",
+      metadata: { name: "gated", namespace: ns.name },
+      spec: { workingDir: "gated", vcs: { repository: REPO, applyRequirements: ["approved"] } },
+    });
     receiver = await startReceiver(github);
   });
   afterAll(async () => {
@@ -96,18 +102,29 @@ describe("pull requests on GitHub", () => {
     await ns?.remove();
   });
 
-  it("refuses a delivery without the App's signature", async () => {
-    const payload = await pullPayload("opened", 1, "main", "mallory");
+  it("refuses a delivery with a wrong or no signature, and runs nothing", async () => {
+    await git.commit("unsigned", { "network/main.tf": CONFIG("unsigned") }, { from: "main" });
+    github.addPull({ repository: REPO, number: 1, headRef: "unsigned", baseRef: "main", author: "mallory", mergeable: true, mergeableState: "clean" });
+    const payload = await pullPayload("opened", 1, "unsigned", "mallory");
     expect(await receiver.deliver("pull_request", payload, { signature: "sha256=" + "0".repeat(64) })).toBe(401);
+    expect(await receiver.deliver("pull_request", payload, { signature: "" })).toBe(401);
     expect(await receiver.deliver("ping", { zen: "hi" })).toBe(202);
+    await new Promise((r) => setTimeout(r, 2000));
+    expect((await runsOf()).some((r) => r.metadata.annotations?.["ktf.dev/github-pull"] === "1")).toBe(false);
+    const sha = await git.resolve("unsigned");
+    expect(github.checkRuns.some((c) => c.head_sha === sha)).toBe(false);
   });
 
   it("plans a PR as a check run, refuses Apply to one without the verb, refuses a stale plan, applies for one with it", async () => {
     await git.commit("feature", { "network/main.tf": CONFIG("v2") }, { from: "main" });
     github.addPull({ repository: REPO, number: 7, headRef: "feature", baseRef: "main", author: "alice", mergeable: true, mergeableState: "clean" });
     const first = await git.resolve("feature");
-    expect(await receiver.deliver("pull_request", await pullPayload("opened", 7, "feature", "alice"))).toBe(202);
+    const opened = await pullPayload("opened", 7, "feature", "alice");
+    expect(await receiver.deliver("pull_request", opened, { delivery: "pr7-opened" })).toBe(202);
     const plan = await completed(planCheck(), first ?? "");
+    // GitHub redelivers it: nothing runs twice.
+    expect(await receiver.deliver("pull_request", opened, { delivery: "pr7-opened" })).toBe(200);
+    expect(await receiver.deliver("pull_request", opened, { delivery: "pr7-opened-manual-redelivery" })).toBe(202);
     expect(plan).toMatchObject({ conclusion: "success", output: { title: "1 to add, 0 to change, 0 to destroy" } });
     expect(plan.output.text).toContain("terraform_data.net");
     expect(plan.actions.map((a) => a.identifier)).toEqual(["apply"]);
@@ -122,13 +139,17 @@ describe("pull requests on GitHub", () => {
     expect((await comment(/@carol/)).body).toMatch(/github:carol may not apply here: it needs the RBAC verb "apply" on workspaces.ktf.dev "net" in namespace/);
     expect((await runsOf()).some((r) => r.spec.command === "apply")).toBe(false);
 
-    // A push makes that plan stale: bob's Apply on it is refused, and the new head is planned.
+    // A push plans the new head, and makes the old plan stale: bob's Apply on it is refused.
     const second = await git.commit("feature", { "network/main.tf": CONFIG("v3") });
-    expect(await receiver.deliver("check_run", actionPayload(plan, 7, "bob"))).toBe(202);
-    expect((await comment(/@bob .*stale/)).body).toContain(`is now at ${second.slice(0, 7)}`);
+    expect(await receiver.deliver("pull_request", await pullPayload("synchronize", 7, "feature", "alice"))).toBe(202);
     const fresh = await completed(planCheck(), second);
     expect(fresh.output.title).toBe("1 to add, 0 to change, 0 to destroy");
+    expect(await receiver.deliver("check_run", actionPayload(plan, 7, "bob"))).toBe(202);
+    expect((await comment(/@bob .*stale/)).body).toContain(`is now at ${second.slice(0, 7)}`);
     expect((await runsOf()).some((r) => r.spec.command === "apply")).toBe(false);
+    // One plan run for each head commit, whatever was delivered how often.
+    const plans = (await runsOf()).filter((r) => r.spec.command === "plan" && r.metadata.annotations?.["ktf.dev/github-pull"] === "7");
+    expect(plans.map((r) => r.metadata.annotations?.["ktf.dev/github-sha"]).sort()).toEqual([first, second].sort());
 
     // bob applies the fresh plan: exactly it, on his behalf.
     expect(await receiver.deliver("check_run", actionPayload(fresh, 7, "bob"))).toBe(202);
@@ -138,6 +159,39 @@ describe("pull requests on GitHub", () => {
     expect(apply?.spec.planRun).toBe(fresh.external_id.split("/")[1]);
     expect(apply?.status).toMatchObject({ phase: "Succeeded", onBehalfOf: "github:bob" });
     expect(workspaceSchema.parse(await kube.get(RESOURCES.Workspace, ns.name, "net")).status?.outputs).toEqual([expect.objectContaining({ name: "net", value: '"v3"' })]);
+  });
+
+  it("applies a workspace that requires approval only once the PR is approved by someone else", async () => {
+    await git.commit("gate", { "gated/main.tf": CONFIG("gated") }, { from: "main" });
+    github.addPull({ repository: REPO, number: 12, headRef: "gate", baseRef: "main", author: "alice", mergeable: true, mergeableState: "clean" });
+    const sha = (await git.resolve("gate")) ?? "";
+    expect(await receiver.deliver("pull_request", await pullPayload("opened", 12, "gate", "alice"))).toBe(202);
+    const plan = await completed(`ktf plan: ${ns.name}/gated`, sha);
+    expect(plan.conclusion).toBe("success");
+    // The net workspace is not touched by this PR: only gated is planned.
+    expect(github.checkRuns.some((c) => c.name === planCheck() && c.head_sha === sha)).toBe(false);
+    expect(await receiver.deliver("check_run", actionPayload(plan, 12, "bob"))).toBe(202);
+    expect((await comment(/@bob .*gated.* is not applied: the pull request must be approved/)).body).toBeTruthy();
+    github.addReview(REPO, 12, { user: "alice", state: "APPROVED", commitId: sha });
+    expect(await receiver.deliver("check_run", actionPayload(plan, 12, "bob"))).toBe(202);
+    await waitFor(() => github.comments.filter((c) => /must be approved/.test(c.body)).length >= 2 || undefined, 60_000, "the author's own approval refused too");
+    github.addReview(REPO, 12, { user: "dave", state: "APPROVED", commitId: sha });
+    expect(await receiver.deliver("issue_comment", commentPayload(12, "ktf apply", "bob"))).toBe(202);
+    expect(await completed(`ktf apply: ${ns.name}/gated`, sha)).toMatchObject({ conclusion: "success", output: { title: "Applied" } });
+  });
+
+  it("loses no delivery it acknowledged when it crashes, and does it after a restart", async () => {
+    await git.commit("crash", { "network/main.tf": CONFIG("crash") }, { from: "main" });
+    github.addPull({ repository: REPO, number: 11, headRef: "crash", baseRef: "main", author: "alice", mergeable: true, mergeableState: "clean" });
+    const sha = (await git.resolve("crash")) ?? "";
+    expect(await receiver.deliver("pull_request", await pullPayload("opened", 11, "crash", "alice"))).toBe(202);
+    await receiver.kill();
+    receiver = await startReceiver(github);
+    const plan = await completed(planCheck(), sha);
+    expect(plan.conclusion).toBe("success");
+    expect(plan.output.title).toMatch(/^\d+ to add, \d+ to change, 0 to destroy$/);
+    // Handled once: one plan run of that commit.
+    expect((await runsOf()).filter((r) => r.metadata.annotations?.["ktf.dev/github-sha"] === sha)).toHaveLength(1);
   });
 
   it("does not plan a fork's PR until someone who may plan comments ktf plan", async () => {

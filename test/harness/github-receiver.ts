@@ -19,7 +19,7 @@ const NAMESPACE = "ktf-system";
  * ServiceAccount (ktf-github, with exactly the RBAC `ktf install --github-app` gives it),
  * talking to the fake GitHub. Deliveries are signed with the App's webhook secret.
  */
-export async function startReceiver(github: FakeGitHub): Promise<{ url: string; deliver: (event: string, payload: unknown, options?: { delivery?: string; signature?: string }) => Promise<number>; logs: () => string; stop: () => Promise<void> }> {
+export async function startReceiver(github: FakeGitHub): Promise<{ url: string; deliver: (event: string, payload: unknown, options?: { delivery?: string; signature?: string }) => Promise<number>; logs: () => string; stop: () => Promise<void>; kill: () => Promise<void> }> {
   const h = harness();
   const kube = connectToCluster({ kubeconfig: h.kubeconfig }).client;
   try {
@@ -56,32 +56,37 @@ export async function startReceiver(github: FakeGitHub): Promise<{ url: string; 
     child.once("exit", (code) => reject(new Error(`ktf github serve exited with ${code}:\n${output}`)));
   });
   const url = `http://127.0.0.1:${port}/`;
+  const end = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill(signal);
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
   return {
     url,
     logs: () => output,
     deliver: async (event, payload, options = {}) => {
       const body = JSON.stringify(payload);
+      const signature = options.signature ?? signPayload(webhookSecret, Buffer.from(body));
       const res = await fetch(url, {
         method: "POST",
         headers: {
           "Content-Type": "application/json",
           "X-GitHub-Event": event,
           "X-GitHub-Delivery": options.delivery ?? randomUUID(),
-          "X-Hub-Signature-256": options.signature ?? signPayload(webhookSecret, Buffer.from(body)),
+          // "" sends none.
+          ...(signature ? { "X-Hub-Signature-256": signature } : {}),
         },
         body,
       });
       await res.arrayBuffer();
       return res.status;
     },
-    stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once("exit", resolve));
-        child.kill("SIGTERM");
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
+    stop: () => end("SIGTERM"),
+    /** As a crash: nothing finished, nothing said. */
+    kill: () => end("SIGKILL"),
   };
 }
 
