@@ -210,11 +210,7 @@ function operatorDeployment(o: InstallOptions): KubeObject {
               livenessProbe: probe("/healthz"),
               readinessProbe: probe("/readyz"),
               resources: { requests: { cpu: "50m", memory: "96Mi" }, limits: { memory: "512Mi" } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-              },
+              securityContext: HARDENED_CONTAINER,
             },
           ],
           volumes: [
@@ -232,6 +228,8 @@ function operatorDeployment(o: InstallOptions): KubeObject {
 }
 
 const OPERATOR_CLUSTER_ROLE = `${OPERATOR_NAME}-cluster`;
+/** The operator's and the receiver's containers: no privilege, nothing written outside their volumes. */
+const HARDENED_CONTAINER = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } };
 const CLOUD_CREDENTIALS_DIR = "/var/run/secrets/ktf/cloud";
 export const CLOUD_CREDENTIALS_KEY = "credentials.tfrc";
 const CLOUD_VARIABLES_DIR = "/var/run/secrets/ktf/cloud-variables";
@@ -343,11 +341,7 @@ function githubDeployment(o: InstallOptions, secret: string): KubeObject {
               readinessProbe: probe,
               // A tarball is held in memory while it is checked (up to MAX_TARBALL_BYTES compressed).
               resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "1Gi" } },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ["ALL"] },
-              },
+              securityContext: HARDENED_CONTAINER,
             },
           ],
           volumes: [
