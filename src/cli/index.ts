@@ -2,16 +2,19 @@ import { Command, CommanderError } from "commander";
 import { ENGINE_COMMANDS, type EngineCommand } from "../api/commands.js";
 import { ApiError, ConnectionError, KtfError, ValidationError, errorMessage } from "../errors.js";
 import { KTF_VERSION } from "../version.js";
-import { engineCommand } from "./commands/engine.js";
 import type { GitHubDeployOptions } from "./commands/github-deploy.js";
-import { install, type InstallCommandOptions } from "./commands/install.js";
-import { DEFAULT_NAMESPACE } from "../install/manifests.js";
+import type { InstallCommandOptions } from "./commands/install.js";
+import { DEFAULT_NAMESPACE } from "../install/defaults.js";
 import { hoistLeadingOptions, type KtfOptions } from "./engine-args.js";
 import { collect, fillFromEnv } from "./env-options.js";
-import { runsCancel, runsList, runsLogs } from "./commands/runs.js";
-import { version, type VersionOptions } from "./commands/version.js";
-import { workspaceDelete, workspaceList, workspaceNew, workspaceSelect, workspaceShow, type NewWorkspaceOptions } from "./commands/workspace.js";
+import type { VersionOptions } from "./commands/version.js";
+import type { NewWorkspaceOptions } from "./commands/workspace.js";
 import type { Terminal } from "./output/terminal.js";
+
+// Each command's module is loaded when it runs, so that `ktf --help` and a typo load only
+// the command table (a cluster command brings the Kubernetes client, schemas, the archive).
+const workspaceCommands = () => import("./commands/workspace.js");
+const runsCommands = () => import("./commands/runs.js");
 
 const ENGINE_HELP: Partial<Record<EngineCommand, string>> = {
   init: "Prepare the configuration in the cluster (providers, modules)",
@@ -78,37 +81,37 @@ export function buildProgram(t: Terminal, setExit: (code: number) => void): Comm
     .option("--no-select", "do not select the new workspace for this directory")
     .option("--no-backup", "do not copy this workspace's state to the installation's backup store")
     .option("--no-restore", "start without state even when a backup of a workspace of this name exists")
-    .action((name: string, o: NewWorkspaceOptions) => run(() => workspaceNew(t, name, o))());
+    .action((name: string, o: NewWorkspaceOptions) => run(async () => (await workspaceCommands()).workspaceNew(t, name, o))());
   withClusterOptions(ws.command("list").description("List workspaces"))
     .option("-A, --all-namespaces", "list workspaces in every namespace")
-    .action((o: KtfOptions & { allNamespaces?: boolean }) => run(() => workspaceList(t, o))());
+    .action((o: KtfOptions & { allNamespaces?: boolean }) => run(async () => (await workspaceCommands()).workspaceList(t, o))());
   withClusterOptions(ws.command("select <name>").description("Select the workspace this directory's commands act on")).action((name: string, o: KtfOptions) =>
-    run(() => workspaceSelect(t, name, o))(),
+    run(async () => (await workspaceCommands()).workspaceSelect(t, name, o))(),
   );
   withClusterOptions(ws.command("show [name]").description("Show a workspace: engine, variables, queue, last runs, outputs")).action(
-    (name: string | undefined, o: KtfOptions) => run(() => workspaceShow(t, name, o))(),
+    (name: string | undefined, o: KtfOptions) => run(async () => (await workspaceCommands()).workspaceShow(t, name, o))(),
   );
   withClusterOptions(ws.command("delete <name>").description("Delete a workspace with its runs (its state Secret is kept)"))
     .option("--force", "delete even while a run is active")
-    .action((name: string, o: KtfOptions & { force?: boolean }) => run(() => workspaceDelete(t, name, o))());
+    .action((name: string, o: KtfOptions & { force?: boolean }) => run(async () => (await workspaceCommands()).workspaceDelete(t, name, o))());
 
   const runs = program.command("runs").description("List runs, read their logs, cancel them");
   withClusterOptions(runs.command("list").description("List the runs of the selected workspace"))
     .option("-w, --workspace <name>", "the workspace (default: the selected one)")
     .option("--all", "runs of every workspace in the namespace")
-    .action((o: KtfOptions & { all?: boolean }) => run(() => runsList(t, o))());
+    .action((o: KtfOptions & { all?: boolean }) => run(async () => (await runsCommands()).runsList(t, o))());
   withClusterOptions(runs.command("logs <run>").description("Print a run's output"))
     .option("-f, --follow", "stream until the run ends, and exit with its exit code")
-    .action((name: string, o: KtfOptions & { follow?: boolean }) => run(() => runsLogs(t, name, o))());
+    .action((name: string, o: KtfOptions & { follow?: boolean }) => run(async () => (await runsCommands()).runsLogs(t, name, o))());
   withClusterOptions(runs.command("cancel <run>").description("Cancel a run: queued runs never start, running ones stop cleanly")).action(
-    (name: string, o: KtfOptions) => run(() => runsCancel(t, name, o))(),
+    (name: string, o: KtfOptions) => run(async () => (await runsCommands()).runsCancel(t, name, o))(),
   );
 
   withClusterOptions(program.command("version").description("Show the versions of ktf, of its operator in the cluster, and of the engine the selected workspace uses"))
     .option("-w, --workspace <name>", "the workspace (default: the selected one)")
     .option("--operator-namespace <namespace>", "where the operator runs", DEFAULT_NAMESPACE)
     .option("-o, --output <format>", "text or json (-json, as terraform spells it, is json too)", "text")
-    .action((o: VersionOptions) => run(() => version(t, o))());
+    .action((o: VersionOptions) => run(async () => (await import("./commands/version.js")).version(t, o))());
 
   withImpersonation(
     program
@@ -129,7 +132,7 @@ export function buildProgram(t: Terminal, setExit: (code: number) => void): Comm
     .option("--cloud-credentials <name>", "a Secret in the operator's namespace whose key credentials.tfrc is a terraform CLI configuration with credentials \"HOST\" { token = ... } for Terraform Cloud / Enterprise")
     .option("--cloud-variables <name>", "a Secret in the operator's namespace whose keys NAMESPACE.KEY are sensitive values of cloud workspaces (valueFrom.mounted.key), read by the operator alone")
     .option("--github-app <secret>", "run the GitHub webhook receiver (Deployment ktf-github) with the App whose Secret in the operator's namespace `ktf github deploy` wrote")
-    .action((o: InstallCommandOptions) => run(() => install(t, o))());
+    .action((o: InstallCommandOptions) => run(async () => (await import("./commands/install.js")).install(t, o))());
 
   // The GitHub App: `deploy` creates it from this machine; `serve` is the webhook receiver in the cluster.
   const github = program.command("github").description("ktf's GitHub App: plans of pull requests as checks, applies from comments");
@@ -223,7 +226,7 @@ export async function main(
   const words = terraformJsonFlag(hoistLeadingOptions(argv));
   const [first, ...rest] = words;
   try {
-    if (isEngineCommand(first) && !wantsHelp(rest)) return await engineCommand(t, first, rest);
+    if (isEngineCommand(first) && !wantsHelp(rest)) return await (await import("./commands/engine.js")).engineCommand(t, first, rest);
     if (first === "operator" && !wantsHelp(rest)) return await services.operator(rest);
     if (first === "github" && rest[0] === "serve" && !wantsHelp(rest)) return await services.githubServe(rest.slice(1));
     if (first === "runner") return await services.runner();

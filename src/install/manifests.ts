@@ -7,7 +7,8 @@ import { KTF_VERSION } from "../version.js";
 import { BACKUP_CREDENTIALS_DIR } from "../backup/backup-target.js";
 import { APP_SECRET_DIR, APP_SECRET_DIR_ENV } from "../github/app-secret.js";
 
-export const DEFAULT_NAMESPACE = "ktf-system";
+export { DEFAULT_NAMESPACE } from "./defaults.js";
+import { DEFAULT_NAMESPACE } from "./defaults.js";
 export const DEFAULT_IMAGE = `ghcr.io/ktf-dev/ktf:v${KTF_VERSION}`;
 export const OPERATOR_NAME = "ktf-operator";
 export const OPERATOR_PORT = 8080;
