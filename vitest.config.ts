@@ -6,7 +6,8 @@ export default defineConfig({
     // more of them run at once than this machine has cores.
     poolOptions: { forks: { maxForks: 4, minForks: 1 } },
     projects: [
-      { test: { name: "unit", include: ["src/**/*.test.ts", "scripts/**/*.test.ts"] } },
+      // Generous limits: a few tests spawn git or load a command's modules, slow on a busy machine.
+      { test: { name: "unit", include: ["src/**/*.test.ts", "scripts/**/*.test.ts"], testTimeout: 20_000, hookTimeout: 30_000 } },
       {
         test: {
           name: "e2e",
