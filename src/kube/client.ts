@@ -12,7 +12,7 @@ export interface KubeObject {
 export interface ListOptions {
   labelSelector?: string;
   fieldSelector?: string;
-  /** Only the objects' metadata (list only; watches ignore it). */
+  /** Only the objects' metadata (PartialObjectMetadata): what could be large (Secret data) is left out. */
   metadataOnly?: boolean;
 }
 

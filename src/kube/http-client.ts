@@ -232,7 +232,9 @@ export class HttpKubeClient implements KubeClient {
     });
     let res: http.IncomingMessage;
     try {
-      res = await this.open("GET", resourcePath(type, namespace) + q, undefined, {}, signal);
+      // Metadata only: each event's object is a PartialObjectMetadata (no Secret data).
+      const headers: Record<string, string> = options.metadataOnly ? { Accept: "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1" } : {};
+      res = await this.open("GET", resourcePath(type, namespace) + q, undefined, headers, signal);
     } catch (err) {
       if (signal.aborted) return;
       throw err;

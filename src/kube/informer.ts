@@ -13,6 +13,8 @@ export interface InformerHandlers<T> {
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
+  /** Cache only the objects' metadata: for objects whose changes only wake someone (a state Secret). */
+  metadataOnly?: boolean;
   /** Re-list and deliver every object again this often (also guards against stalled watches). */
   resyncMs?: number;
   /** Ask the server to end each watch after this long; a silent connection is dropped after it plus a margin. */
@@ -94,7 +96,7 @@ export class Informer<T extends KubeObject> {
   }
 
   private async relist(): Promise<string> {
-    const list = await this.client.list<T>(this.type, this.options.namespace, { labelSelector: this.options.labelSelector });
+    const list = await this.client.list<T>(this.type, this.options.namespace, { labelSelector: this.options.labelSelector, ...(this.options.metadataOnly ? { metadataOnly: true } : {}) });
     const seen = new Set<string>();
     for (const item of list.items) {
       const key = keyOf(item);
@@ -126,7 +128,7 @@ export class Informer<T extends KubeObject> {
         await this.client.watch<T>(
           this.type,
           this.options.namespace,
-          { resourceVersion, timeoutSeconds, labelSelector: this.options.labelSelector, allowWatchBookmarks: true },
+          { resourceVersion, timeoutSeconds, labelSelector: this.options.labelSelector, allowWatchBookmarks: true, ...(this.options.metadataOnly ? { metadataOnly: true } : {}) },
           (event) => {
             resourceVersion = event.object.metadata.resourceVersion ?? resourceVersion;
             this.apply(event);

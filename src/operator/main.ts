@@ -83,9 +83,9 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
 }
 
 /** Informers of one kind, one per served namespace (or one for all). */
-function informers<T extends KubeObject>(client: KubeClient, type: ResourceType, c: OperatorConfig, log: Logger, labelSelector?: string): Informer<T>[] {
+function informers<T extends KubeObject>(client: KubeClient, type: ResourceType, c: OperatorConfig, log: Logger, labelSelector?: string, metadataOnly = false): Informer<T>[] {
   const namespaces = c.watchNamespaces.length ? c.watchNamespaces : [undefined];
-  return namespaces.map((namespace) => new Informer<T>(client, type, { namespace, labelSelector, resyncMs: c.resyncMs, log }));
+  return namespaces.map((namespace) => new Informer<T>(client, type, { namespace, labelSelector, resyncMs: c.resyncMs, log, metadataOnly }));
 }
 
 function key(namespace: string | undefined, name: string | undefined): ObjectKey[] {
@@ -116,7 +116,9 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const workspaces = informers(client, RESOURCES.Workspace, c, log);
   const runs = informers<Run & KubeObject>(client, RESOURCES.Run, c, log);
   const pods = informers(client, RESOURCES.Pod, c, log, `${LABELS.component}=run`);
-  const states = informers(client, RESOURCES.Secret, c, log, "tfstate=true");
+  // A state Secret only wakes its workspace (which reads the state itself): its metadata is
+  // enough, and the cache holds no state, however large.
+  const states = informers(client, RESOURCES.Secret, c, log, "tfstate=true", true);
   const all = [...workspaces, ...runs, ...pods, ...states];
 
   /** The runs of the same workspace that wait for their turn (they have no pod yet). */
