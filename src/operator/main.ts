@@ -6,6 +6,7 @@ import { LABELS } from "../api/group.js";
 import { UsageError } from "../errors.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { connectToCluster } from "../kube/connect.js";
+import { cachedRuns } from "./workspace-runs.js";
 import { Informer } from "../kube/informer.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import { createLogger, type Logger } from "../log.js";
@@ -137,8 +138,10 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const credentials = credentialsFile ? () => (existsSync(credentialsFile) ? CliCredentials.load(credentialsFile) : Promise.resolve(undefined)) : undefined;
   const mountedVariablesDir = process.env.KTF_CLOUD_VARIABLES_DIR;
   const cloud = { fetch, ...(credentials ? { credentials } : {}), ...(mountedVariablesDir ? { mountedVariablesDir } : {}) };
-  const workspaceController = new WorkspaceController({ client, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
-  const runController = new RunController({ client, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
+  // The queue of a workspace is computed from the cache: no LIST of a namespace's runs per reconcile.
+  const runList = cachedRuns(runs);
+  const workspaceController = new WorkspaceController({ client, runs: runList, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
+  const runController = new RunController({ client, runs: runList, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
   const controllers = [
     new Controller({
       name: "workspace",

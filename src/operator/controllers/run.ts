@@ -23,7 +23,7 @@ import { labelValue, names } from "../../api/names.js";
 import { ownerReference, isOwnedBy } from "../../kube/owner.js";
 import { needsWorkspace, runQueue, uploading } from "../run-queue.js";
 import { claimWorkspace } from "../workspace-claim.js";
-import { runsOfWorkspace } from "../workspace-runs.js";
+import { liveRuns, runsOfWorkspace, type RunLister } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
@@ -33,6 +33,8 @@ import { CloudApiError, CloudSyncError, errorMessage } from "../../errors.js";
 
 export interface RunControllerOptions {
   client: KubeClient;
+  /** Where the runs of a namespace are read (the informers' cache); live from the API when unset. */
+  runs?: RunLister;
   events: EventSink;
   log: Logger;
   now: () => Date;
@@ -149,7 +151,7 @@ export class RunController {
         await this.setQueued(run, REASON.ArchiveUploaded, "the configuration is uploaded: taking its place in the queue");
         return { requeueAfter: POLL_MS / 10 };
       }
-      const siblings = await runsOfWorkspace(this.o.client, ws);
+      const siblings = await runsOfWorkspace(this.o.runs ?? liveRuns(this.o.client), ws);
       const { active, waiting } = runQueue(siblings);
       if (active && active.metadata.name !== run.metadata.name) {
         const position = waiting.findIndex((r) => r.metadata.name === run.metadata.name) + 1;

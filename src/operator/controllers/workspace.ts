@@ -17,7 +17,7 @@ import { cacheClaim, outputsConfigMap, outputsSecret, runnerRole, runnerRoleBind
 import { runQueue, runsToPrune } from "../run-queue.js";
 import { identityRefusal } from "../run-identity.js";
 import { KTF_VERSION } from "../../version.js";
-import { runsOfWorkspace } from "../workspace-runs.js";
+import { liveRuns, runsOfWorkspace, type RunLister } from "../workspace-runs.js";
 import { setCondition, writeStatus } from "../status.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 import { cloudClient, cloudSyncOptions, cloudFailure, syncCloudWorkspace, type CloudSyncOptions, type CloudSyncResult } from "../cloud-workspace.js";
@@ -28,6 +28,8 @@ import { creatorAnnotations } from "../../runs/creator.js";
 
 export interface WorkspaceControllerOptions {
   client: KubeClient;
+  /** Where the runs of a namespace are read (the informers' cache); live from the API when unset. */
+  runs?: RunLister;
   events: EventSink;
   log: Logger;
   now: () => Date;
@@ -79,7 +81,7 @@ export class WorkspaceController {
     const ws = parsed.data;
     if (ws.spec.cloud) return this.reconcileCloud(ws);
     const { serviceAccountName, refusal } = await this.ensureRunnerAccess(ws);
-    const runs = await runsOfWorkspace(this.o.client, ws);
+    const runs = await runsOfWorkspace(this.o.runs ?? liveRuns(this.o.client), ws);
     const loc = { namespace: ws.metadata.namespace ?? "", suffix: ws.metadata.name ?? "" };
     const store = new StateStore(this.o.client, loc);
     let current = await store.current().catch((err: unknown) => this.stateProblem(ws, err));
