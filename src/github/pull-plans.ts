@@ -67,11 +67,11 @@ export async function planPull(c: GitHubContext, r: PlanRequest): Promise<void> 
   if (!allowed.length) return;
   const tarball = await api.downloadTarball(owner, repo, pr.headSha);
   for (const ws of allowed) {
-    // The archive's root is the repository's, so the run's working directory is spec.workingDir in it.
     const name = planRunName(ws, pr, r.delivery);
     if (await c.kube.get(RESOURCES.Run, ws.namespace, name)) continue;
     let configuration: PackedConfiguration;
     try {
+      // The archive's root is the repository's (path ""), so the run works in spec.workingDir of it.
       configuration = { ...(await configurationFromTarball(tarball, ws.workingDir, c.tmpDir ? { tmpDir: c.tmpDir } : {})), path: "" };
     } catch (err) {
       // The commit's configuration cannot be packed (no configuration there, a module leaving the repository): say so on the PR.
