@@ -63,16 +63,28 @@ try {
   const deadline = Date.now() + 30 * 60_000;
   while (firstStatus.size < runs.length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   const drained = performance.now();
+  const statused = firstStatus.size;
   const waits = runs.flatMap((r) => {
     const a = created.get(r.name);
     const b = firstStatus.get(r.name);
     return a !== undefined && b !== undefined ? [b - a] : [];
   });
+  // Once the backlog is drained: new runs one at a time, each to a workspace with a queue already.
+  const steady: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const name = `steady-${i}`;
+    const t = performance.now();
+    created.set(name, t);
+    await client.create({ apiVersion: "ktf.dev/v1alpha1", kind: "Run", metadata: { name, namespace: ns }, spec: { workspace: names[i % names.length] ?? "", command: "plan" } });
+    while (!firstStatus.has(name) && performance.now() - t < 60_000) await new Promise((r) => setTimeout(r, 2));
+    steady.push((firstStatus.get(name) ?? NaN) - t);
+  }
   await new Promise((r) => setTimeout(r, 10_000));
   const rssAfter = operatorRssMb();
   console.log(`${workspaces} workspaces x ${runsEach} runs = ${runs.length} runs (pods unschedulable)`);
-  console.log(`created in ${((createdAll - t0) / 1000).toFixed(1)} s; every run had a status ${((drained - t0) / 1000).toFixed(1)} s after the first was made (${firstStatus.size}/${runs.length})`);
-  console.log(`run created -> first status: p50 ${percentile(waits, 50).toFixed(0)} ms, p99 ${percentile(waits, 99).toFixed(0)} ms (target p99 <= 100 ms once the backlog is drained)`);
+  console.log(`created in ${((createdAll - t0) / 1000).toFixed(1)} s; every run had a status ${((drained - t0) / 1000).toFixed(1)} s after the first was made (${statused}/${runs.length})`);
+  console.log(`run created -> first status, in the backlog: p50 ${percentile(waits, 50).toFixed(0)} ms, p99 ${percentile(waits, 99).toFixed(0)} ms`);
+  console.log(`run created -> first status, backlog drained (20 runs, one at a time): p50 ${percentile(steady, 50).toFixed(0)} ms, p99 ${percentile(steady, 99).toFixed(0)} ms (target p99 <= 100 ms)`);
   console.log(`operator RSS: ${rssBefore.toFixed(0)} MB before, ${rssAfter.toFixed(0)} MB after (target <= 200 MB)`);
 } finally {
   await watcher.stop();
