@@ -24,8 +24,9 @@ export interface ValueSource {
   valueFrom?: { secretKeyRef?: KeyRef | undefined; configMapKeyRef?: KeyRef | undefined; mounted?: { key: string } | undefined } | undefined;
 }
 
-export async function secretValue(r: SecretReader, ws: Workspace, field: string, ref: KeyRef): Promise<string> {
-  return keyValue(r, ws, field, "Secret", ref);
+/** `reason`: what a missing Secret or key is, in the Ready condition (a token's is CloudCredentials). */
+export async function secretValue(r: SecretReader, ws: Workspace, field: string, ref: KeyRef, reason: CloudSyncError["reason"] = "CloudSyncFailed"): Promise<string> {
+  return keyValue(r, ws, field, "Secret", ref, reason);
 }
 
 /** A variable's value as it is now; `field` names it in errors ("spec.variables[2]"). */
@@ -43,11 +44,11 @@ export function isSecretSource(v: ValueSource & { sensitive: boolean }): boolean
   return v.sensitive || Boolean(v.valueFrom?.secretKeyRef ?? v.valueFrom?.mounted);
 }
 
-async function keyValue(r: SecretReader, ws: Workspace, field: string, kind: "Secret" | "ConfigMap", ref: KeyRef): Promise<string> {
+async function keyValue(r: SecretReader, ws: Workspace, field: string, kind: "Secret" | "ConfigMap", ref: KeyRef, reason: CloudSyncError["reason"] = "CloudSyncFailed"): Promise<string> {
   const ns = ws.metadata.namespace ?? "";
   const object = await r.client.get<KubeObject & { data?: Record<string, string> }>(kind === "Secret" ? RESOURCES.Secret : RESOURCES.ConfigMap, ns, ref.name);
   const raw = object?.data?.[ref.key];
-  if (raw === undefined) throw new CloudSyncError("CloudSyncFailed", `${field}: ${kind} ${ref.name} ${object ? `has no key ${ref.key}` : `does not exist in namespace ${ns}`}`);
+  if (raw === undefined) throw new CloudSyncError(reason, `${field}: ${kind} ${ref.name} ${object ? `has no key ${ref.key}` : `does not exist in namespace ${ns}`}`);
   return kind === "Secret" ? Buffer.from(raw, "base64").toString("utf8") : raw;
 }
 

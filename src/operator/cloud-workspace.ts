@@ -6,10 +6,9 @@ import { isFinalRunStatus, TfcClient, type Fetch, type Workspace as TfcWorkspace
 import { variableChanges, type DesiredVariable } from "../cloud/variables.js";
 import { desiredSettings, settingsDrift, type CloudWorkspaceSettings } from "../cloud/workspace-settings.js";
 import { CloudSyncError, errorMessage, isCloudApiError, KtfError } from "../errors.js";
-import type { KubeClient, KubeObject } from "../kube/client.js";
-import { RESOURCES } from "../kube/resources.js";
+import type { KubeClient } from "../kube/client.js";
 import type { EventSink } from "./controllers/types.js";
-import { isSecretSource, sourceValue, type SecretReader } from "./cloud-values.js";
+import { isSecretSource, secretValue, sourceValue, type SecretReader } from "./cloud-values.js";
 import { projectId, syncNotifications, syncRunTriggers } from "./cloud-workspace-links.js";
 
 export interface CloudSyncOptions {
@@ -52,14 +51,12 @@ export function ownerDescription(ws: Workspace): string {
 export async function cloudClient(o: CloudSyncOptions, ws: Workspace): Promise<{ client: TfcClient; token: string }> {
   const cloud = ws.spec.cloud;
   if (!cloud) throw new KtfError(`workspace ${ws.metadata.name} has no spec.cloud`);
-  const ns = ws.metadata.namespace ?? "";
   let token: string | undefined;
   const ref = cloud.token?.secretKeyRef;
   if (ref) {
-    const secret = await o.client.get<KubeObject & { data?: Record<string, string> }>(RESOURCES.Secret, ns, ref.name);
-    const encoded = secret?.data?.[ref.key];
-    if (!encoded) throw new CloudSyncError("CloudCredentials", secret ? `spec.cloud.token.secretKeyRef: Secret ${ref.name} has no key ${ref.key}` : `spec.cloud.token.secretKeyRef: Secret ${ref.name} does not exist in namespace ${ns}`);
-    token = Buffer.from(encoded, "base64").toString("utf8").trim();
+    const field = "spec.cloud.token.secretKeyRef";
+    token = (await secretValue(secretReader(o), ws, field, ref, "CloudCredentials")).trim();
+    if (!token) throw new CloudSyncError("CloudCredentials", `${field}: Secret ${ref.name} has no key ${ref.key}`);
   } else {
     const { host } = apiRoot(cloud.hostname);
     token = (await o.credentials?.())?.tokenFor(host);
