@@ -25,6 +25,8 @@ export interface PlanReport {
   summary?: string;
   /** Says where the whole log is when the text is cut: "`ktf runs logs team-a/plan-x7k2` shows the whole log". */
   fullLogHint: string;
+  /** The title when the caller knows better than the log (counts taken from the saved plan); unset: read from the log. */
+  title?: string;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface PlanReport {
  */
 export function planCheckOutput(report: PlanReport): CheckOutput {
   const log = stripAnsi(report.log);
-  const title = clip(planTitle(log, report.error), MAX_TITLE_CHARS);
+  const title = clip(report.title ?? planTitle(log, report.error), MAX_TITLE_CHARS);
   const summary = clip(report.summary ?? title, MAX_CHECK_OUTPUT_CHARS);
   const failed = report.error !== undefined;
   const text = fencedLog(failed ? log : diffColumns(log), failed ? "text" : "diff", report.fullLogHint);

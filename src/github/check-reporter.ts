@@ -43,14 +43,19 @@ async function completion(c: GitHubContext & { fetch?: Fetch }, run: Run, mergea
   const error = phase === "Succeeded" ? undefined : complete?.message || `the run ${phase === "Canceled" ? "was canceled" : "failed"}`;
   const log = await runLog(c, run).catch((err: unknown) => `(ktf could not read the run's output: ${errorMessage(err)})\n`);
   const hint = `\`ktf runs logs ${run.metadata.name} -n ${run.metadata.namespace}\` shows the whole log`;
-  const output = planCheckOutput({ log, ...(error ? { error } : {}), fullLogHint: hint, summary: summaryOf(run, error) });
-  // The counts ktf took from the saved plan, not a line the configuration's code could print.
-  const counts = run.status?.plan;
-  if (!error && counts) output.title = counts.hasChanges ? `${counts.add} to add, ${counts.change} to change, ${counts.destroy} to destroy` : "No changes";
-  if (!error && run.spec.command === "apply") output.title = "Applied";
+  const title = error ? undefined : titleOf(run);
+  const output = planCheckOutput({ log, ...(error ? { error } : {}), ...(title ? { title } : {}), fullLogHint: hint, summary: summaryOf(run, error) });
   const conclusion: CheckRunConclusion = phase === "Succeeded" ? "success" : phase === "Canceled" ? "cancelled" : "failure";
   const offer = run.spec.command === "plan" && phase === "Succeeded" && run.status?.plan?.hasChanges && (await mergeable());
   return { status: "completed", conclusion, completedAt: new Date(run.status?.completionTime ?? Date.now()), output, actions: offer ? [APPLY_ACTION] : [] };
+}
+
+/** A run that succeeded: "Applied", or the counts ktf took from the saved plan (not a line the configuration's code could print). */
+function titleOf(run: Run): string | undefined {
+  if (run.spec.command === "apply") return "Applied";
+  const counts = run.status?.plan;
+  if (!counts) return undefined;
+  return counts.hasChanges ? `${counts.add} to add, ${counts.change} to change, ${counts.destroy} to destroy` : "No changes";
 }
 
 function summaryOf(run: Run, error: string | undefined): string {
