@@ -2,15 +2,14 @@ import { createHash } from "node:crypto";
 import { ANNOTATIONS, LABELS } from "../api/group.js";
 import { fit } from "../api/names.js";
 import { runSchema, type Run } from "../api/run.js";
-import { isApiError } from "../errors.js";
 import { RESOURCES } from "../kube/resources.js";
-import { createRunWithArchive } from "../runs/create-run.js";
 import { approvers, type PullRequest } from "./app-client.js";
+import { createCheckedRun } from "./checked-run.js";
 import { splitRepository, type GitHubContext } from "./context.js";
 import type { WorkspaceRef } from "./events.js";
 import { applyPermission, missingPermission } from "./github-access.js";
 import { linkedWorkspaces } from "./linked-workspaces.js";
-import { AUTOMATIC, origin, planPull } from "./pull-plans.js";
+import { AUTOMATIC, planPull } from "./pull-plans.js";
 import { repositoryName } from "./touched-workspaces.js";
 
 export interface ApplyRequest {
@@ -74,29 +73,19 @@ export async function applyPull(c: GitHubContext, r: ApplyRequest): Promise<void
 }
 
 async function createApply(c: GitHubContext, r: ApplyRequest, pr: PullRequest, plan: Run): Promise<void> {
-  const [owner, repo] = splitRepository(r.repository);
   const ns = plan.metadata.namespace ?? "";
   const planName = plan.metadata.name ?? "";
   const name = `${fit(planName, 48)}-apply-${createHash("sha256").update(r.delivery).digest("hex").slice(0, 5)}`;
   if (await c.kube.get(RESOURCES.Run, ns, name)) return;
-  const check = await c.app.forInstallation(r.installationId).createCheckRun(owner, repo, {
-    name: `ktf apply: ${ns}/${plan.spec.workspace}`,
-    headSha: pr.headSha,
-    status: "queued",
-    externalId: `${ns}/${name}`,
-    output: { title: "Queued", summary: `Apply of the plan of run \`${planName}\` for @${r.sender}: run \`${name}\`.` },
+  const made = await createCheckedRun(c, {
+    request: r,
+    pr,
+    check: { name: `ktf apply: ${ns}/${plan.spec.workspace}`, summary: `Apply of the plan of run \`${planName}\` for @${r.sender}: run \`${name}\`.` },
+    namespace: ns,
+    name,
+    spec: { workspace: plan.spec.workspace, command: "apply", args: ["-input=false"], planRun: planName },
   });
-  try {
-    await createRunWithArchive(c.kube, {
-      namespace: ns,
-      name,
-      labels: { [LABELS.github]: "true" },
-      annotations: { ...c.creator, ...origin(r, pr, check.id) },
-      spec: { workspace: plan.spec.workspace, command: "apply", args: ["-input=false"], planRun: planName },
-    });
-  } catch (err) {
-    if (!isApiError(err, 409)) throw err;
-  }
+  if (!made) return;
   c.log.info({ namespace: ns, name, plan: planName, pull: r.number, user: r.sender }, "Created an apply run from a pull request");
 }
 

@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
-import { ANNOTATIONS, LABELS } from "../api/group.js";
 import { fit } from "../api/names.js";
 import type { PackedConfiguration } from "../archive/pack.js";
-import { isApiError, KtfError } from "../errors.js";
+import { KtfError } from "../errors.js";
 import { RESOURCES } from "../kube/resources.js";
-import { createRunWithArchive } from "../runs/create-run.js";
 import type { PullRequest } from "./app-client.js";
+import { createCheckedRun } from "./checked-run.js";
 import { splitRepository, type GitHubContext } from "./context.js";
 import type { WorkspaceRef } from "./events.js";
-import { githubUser, missingPermission, planPermission } from "./github-access.js";
+import { missingPermission, planPermission } from "./github-access.js";
 import { checkRunName, linkedWorkspaces, type GitHubWorkspace } from "./linked-workspaces.js";
 import { configurationFromTarball } from "./tarball.js";
 import { repositoryName, touchedWorkspaces } from "./touched-workspaces.js";
@@ -79,41 +78,18 @@ export async function planPull(c: GitHubContext, r: PlanRequest): Promise<void> 
       await api.createCheckRun(owner, repo, { name: checkRunName(ws), headSha: pr.headSha, status: "completed", conclusion: "failure", externalId: `error:${ws.namespace}/${ws.name}`, output: { title: "Not planned", summary: `ktf could not take the configuration of \`${ws.namespace}/${ws.name}\` (workingDir \`${ws.workingDir || "."}\`) from ${pr.headSha.slice(0, 7)}: ${err.message}` } });
       continue;
     }
-    const check = await api.createCheckRun(owner, repo, {
-      name: checkRunName(ws),
-      headSha: pr.headSha,
-      status: "queued",
-      externalId: `${ws.namespace}/${name}`,
-      output: { title: "Queued", summary: `Plan of workspace \`${ws.namespace}/${ws.name}\` at ${pr.headSha.slice(0, 7)} for @${r.sender}: run \`${name}\`.` },
+    const made = await createCheckedRun(c, {
+      request: r,
+      pr,
+      check: { name: checkRunName(ws), summary: `Plan of workspace \`${ws.namespace}/${ws.name}\` at ${pr.headSha.slice(0, 7)} for @${r.sender}: run \`${name}\`.` },
+      namespace: ws.namespace,
+      name,
+      spec: { workspace: ws.name, command: "plan", args: ["-input=false"], savePlan: true },
+      configuration,
     });
-    try {
-      await createRunWithArchive(c.kube, {
-        namespace: ws.namespace,
-        name,
-        labels: { [LABELS.github]: "true" },
-        annotations: { ...c.creator, ...origin(r, pr, check.id) },
-        spec: { workspace: ws.name, command: "plan", args: ["-input=false"], savePlan: true },
-        configuration,
-      });
-    } catch (err) {
-      if (isApiError(err, 409)) continue;
-      await api.updateCheckRun(owner, repo, check.id, { status: "completed", conclusion: "failure", output: { title: "Not planned", summary: `ktf could not create the plan run: ${err instanceof Error ? err.message : String(err)}` } });
-      throw err;
-    }
+    if (!made) continue;
     c.log.info({ namespace: ws.namespace, name, repository: r.repository, pull: r.number, sha: pr.headSha }, "Created a plan run for a pull request");
   }
-}
-
-/** What a Run from GitHub records of where it came from (see ANNOTATIONS). */
-export function origin(r: { repository: string; installationId: number; number: number; sender: string }, pr: PullRequest, checkRunId: number): Record<string, string> {
-  return {
-    [ANNOTATIONS.onBehalfOf]: githubUser(r.sender),
-    [ANNOTATIONS.githubRepository]: repositoryName(r.repository),
-    [ANNOTATIONS.githubPull]: String(r.number),
-    [ANNOTATIONS.githubSha]: pr.headSha,
-    [ANNOTATIONS.githubInstallation]: String(r.installationId),
-    [ANNOTATIONS.githubCheckRun]: String(checkRunId),
-  };
 }
 
 async function touched(c: GitHubContext, r: PlanRequest, pr: PullRequest): Promise<GitHubWorkspace[]> {
