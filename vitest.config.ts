@@ -12,6 +12,17 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/**/*.test.ts"],
+          // They reinstall the operator with several replicas: alone, after the others (scripts/test.sh).
+          exclude: ["test/replicas/**"],
+          globalSetup: ["test/harness/global-setup.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: "replicas",
+          include: ["test/replicas/**/*.test.ts"],
           globalSetup: ["test/harness/global-setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 300_000,

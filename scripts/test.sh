@@ -24,6 +24,10 @@ npx vitest run --project unit
 step "end-to-end tests"
 npx vitest run --project e2e
 
+# The operator reinstalled with three replicas sharing the work, then as it was: alone.
+step "end-to-end tests with several operator replicas"
+npx vitest run --project replicas
+
 # Installing, access and the audit trail once more where the API server is a stock one:
 # no MutatingAdmissionPolicy, so runs carry their creator's claim from the client.
 step "end-to-end tests on a stock API server"

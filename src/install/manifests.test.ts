@@ -18,7 +18,7 @@ describe("the operator's RBAC", () => {
   });
 
   it("is bound cluster-wide when the operator watches every namespace", () => {
-    expect(bindings(installManifests())).toEqual(["ClusterRoleBinding//ktf-operator", "ClusterRoleBinding//ktf-operator-cluster"]);
+    expect(bindings(installManifests())).toEqual(["ClusterRoleBinding//ktf-operator", "ClusterRoleBinding//ktf-operator-cluster", "RoleBinding/ktf-system/ktf-operator-members"]);
   });
 
   it("is bound in the watched namespaces (and the operator's own) with --watch-namespaces; only SubjectAccessReviews cluster-wide", () => {
@@ -28,8 +28,24 @@ describe("the operator's RBAC", () => {
       "RoleBinding/team-a/ktf-operator",
       "RoleBinding/team-b/ktf-operator",
       "ClusterRoleBinding//ktf-operator-cluster",
+      "RoleBinding/ktf-system/ktf-operator-members",
     ]);
     expect(rulesOf(objects, "ktf-operator-cluster")).toEqual([{ apiGroups: ["authorization.k8s.io"], resources: ["subjectaccessreviews"], verbs: ["create"] }]);
+  });
+});
+
+describe("--replicas and --shards", () => {
+  const args = (o: Parameters<typeof installManifests>[0]) =>
+    (installManifests(o).find((x) => x.kind === "Deployment") as unknown as { spec: { replicas: number; template: { spec: { containers: { args: string[] }[] } } } }).spec;
+  it("run that many replicas, splitting the workspaces into that many shards", () => {
+    const spec = args({ replicas: 3, shards: 3 });
+    expect(spec.replicas).toBe(3);
+    expect(spec.template.spec.containers[0]?.args).toContain("--shards=3");
+  });
+  it("let the replicas find each other: member Leases listed and pruned in the operator's namespace only", () => {
+    const role = installManifests().find((o) => o.kind === "Role" && o.metadata.name === "ktf-operator-members") as unknown as { metadata: { namespace: string }; rules: Rule[] };
+    expect(role.metadata.namespace).toBe("ktf-system");
+    expect(role.rules).toEqual([{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["list", "delete"] }]);
   });
 });
 

@@ -24,6 +24,8 @@ export interface InstallOptions {
   namespace: string;
   image: string;
   replicas: number;
+  /** How many shards the replicas split the workspaces into (each held by one replica at a time). */
+  shards: number;
   /** Watch only these namespaces; all when empty. */
   watchNamespaces: string[];
   logLevel: string;
@@ -70,6 +72,7 @@ export const defaultInstallOptions: InstallOptions = {
   namespace: DEFAULT_NAMESPACE,
   image: DEFAULT_IMAGE,
   replicas: 1,
+  shards: 1,
   watchNamespaces: [],
   logLevel: "info",
   startTimeoutSeconds: 120,
@@ -120,7 +123,7 @@ function operatorRules(): Rule[] {
     { apiGroups: [""], resources: ["serviceaccounts"], verbs: ["get", "create", "patch"] },
     { apiGroups: [""], resources: ["persistentvolumeclaims"], verbs: ["get", "create"] },
     { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-    // State locks, workspace claims, leader election.
+    // State locks, workspace claims, shard Leases.
     { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
     { apiGroups: ["rbac.authorization.k8s.io"], resources: ["roles"], verbs: ["get", "create", "patch"] },
     { apiGroups: ["rbac.authorization.k8s.io"], resources: ["rolebindings"], verbs: ["get", "create", "patch", "delete"] },
@@ -170,7 +173,7 @@ function adminRules(): Rule[] {
 function operatorDeployment(o: InstallOptions): KubeObject {
   const backup = backupSettings(o.backup);
   const versioned = () => ({ ...labels("operator"), [VERSION_LABEL]: KTF_VERSION });
-  const args = ["operator", `--namespace=${o.namespace}`, `--start-timeout-seconds=${o.startTimeoutSeconds}`, ...backup.args];
+  const args = ["operator", `--namespace=${o.namespace}`, `--start-timeout-seconds=${o.startTimeoutSeconds}`, `--shards=${o.shards}`, ...backup.args];
   if (o.watchNamespaces.length) args.push(`--watch-namespaces=${o.watchNamespaces.join(",")}`);
   if (o.cliConfigSecret) args.push(`--cli-config-secret=${o.cliConfigSecret}`);
   const probe = (path: string) => ({ httpGet: { path, port: "http" }, periodSeconds: 10, failureThreshold: 3 });
@@ -254,6 +257,18 @@ function operatorBindings(o: InstallOptions): KubeObject[] {
   if (!o.watchNamespaces.length) return [binding("ClusterRoleBinding", OPERATOR_NAME, o), cluster];
   const namespaces = [...new Set([o.namespace, ...o.watchNamespaces])];
   return [...namespaces.map((ns) => binding("RoleBinding", OPERATOR_NAME, o, ns)), cluster];
+}
+
+const OPERATOR_MEMBERS_ROLE = `${OPERATOR_NAME}-members`;
+
+/** The replicas find each other by their member Leases in the operator's namespace, and remove those of replicas long gone. */
+function operatorMembersRole(o: InstallOptions): KubeObject {
+  return {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "Role",
+    metadata: { name: OPERATOR_MEMBERS_ROLE, namespace: o.namespace, labels: labels("rbac") },
+    rules: [{ apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["list", "delete"] }],
+  };
 }
 
 const GITHUB_CLUSTER_ROLE = `${GITHUB_RECEIVER}-cluster`;
@@ -397,6 +412,8 @@ export function installManifests(options: Partial<InstallOptions> = {}): KubeObj
     clusterRole(OPERATOR_NAME, operatorRules()),
     clusterRole(OPERATOR_CLUSTER_ROLE, operatorClusterRules()),
     ...operatorBindings(o),
+    operatorMembersRole(o),
+    binding("RoleBinding", OPERATOR_MEMBERS_ROLE, o, o.namespace, OPERATOR_NAME, "Role"),
     clusterRole(USER_ROLES.viewer, viewerRules()),
     clusterRole(USER_ROLES.user, userRules()),
     clusterRole(USER_ROLES.admin, adminRules()),

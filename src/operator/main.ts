@@ -11,6 +11,7 @@ import { Informer } from "../kube/informer.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
 import { createLogger, type Logger } from "../log.js";
 import { OPERATOR_NAME, OPERATOR_PORT } from "../install/manifests.js";
+import { MAX_SHARDS } from "../install/defaults.js";
 import { RunController } from "./controllers/run.js";
 import { CliCredentials } from "../cloud/credentials.js";
 import { WorkspaceController } from "./controllers/workspace.js";
@@ -18,7 +19,8 @@ import type { ObjectKey } from "./controllers/types.js";
 import { Controller, ownKey, ownerKey, type WatchSource } from "./runtime/controller.js";
 import { EventRecorder } from "./runtime/events.js";
 import { HealthServer } from "./runtime/health-server.js";
-import { LeaderElector } from "./runtime/leader-election.js";
+import { ShardCoordinator } from "./runtime/shard-coordinator.js";
+import { shardOf } from "./runtime/shards.js";
 import { OperatorMetrics } from "./runtime/metrics.js";
 import { tokenAudiences } from "./run-identity.js";
 import { DEFAULT_API_AUDIENCES } from "../api/workspace.js";
@@ -27,13 +29,15 @@ import { workspaceOfStateSecret } from "../state/state-store.js";
 import { parseBackupTarget, type BackupTarget } from "../backup/backup-target.js";
 
 export interface OperatorConfig {
-  /** Where the operator runs: its leader-election Lease lives here. */
+  /** Where the operator runs: its shard and member Leases live here. */
   namespace: string;
   /** Namespaces to serve; empty serves all. */
   watchNamespaces: string[];
   port: number;
   runnerImage: string;
   leaderElect: boolean;
+  /** How many shards the workspaces are split into among the replicas (with leader election). */
+  shards: number;
   identity: string;
   workers: number;
   archiveTimeoutMs: number;
@@ -54,6 +58,7 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
       port: { type: "string" },
       "runner-image": { type: "string" },
       "leader-elect": { type: "string" },
+      shards: { type: "string" },
       "start-timeout-seconds": { type: "string" },
       workers: { type: "string" },
       backup: { type: "string", multiple: true },
@@ -67,12 +72,15 @@ export function parseOperatorArgs(args: string[], env: NodeJS.ProcessEnv): Opera
   if (!runnerImage) throw new UsageError("the operator needs the run image: pass --runner-image or set KTF_RUNNER_IMAGE");
   const port = Number(values.port ?? OPERATOR_PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port expects a port number, got ${values.port}`);
+  const shards = Number(values.shards ?? 1);
+  if (!Number.isInteger(shards) || shards < 1 || shards > MAX_SHARDS) throw new UsageError(`--shards expects a whole number from 1 to ${MAX_SHARDS}, got ${values.shards}`);
   return {
     namespace: values.namespace ?? env.KTF_NAMESPACE ?? "ktf-system",
     watchNamespaces: (values["watch-namespaces"] ?? "").split(",").filter(Boolean),
     port,
     runnerImage,
     leaderElect: values["leader-elect"] !== "false",
+    shards,
     identity: env.KTF_POD_NAME ?? `${hostname()}-${process.pid}`,
     workers: Number(values.workers ?? 4),
     archiveTimeoutMs: 10 * 60_000,
@@ -101,9 +109,10 @@ function ownTokenAudiences(): string[] {
 }
 
 /**
- * Wires the operator: leader election first; once leading, informers, the Workspace and
- * Run controllers, and their queues. Runs until SIGTERM (returns 0) or until leadership
- * is lost (returns 1, so that the Deployment restarts it as a candidate).
+ * Wires the operator: informers, the Workspace and Run controllers and their queues, and the
+ * shard coordinator that decides which workspaces this replica works on. Runs until SIGTERM
+ * (returns 0). A shard whose Lease cannot be renewed is given up, not the process: the
+ * replica goes on with the others and campaigns again.
  */
 export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signals: NodeJS.EventEmitter = process): Promise<number> {
   const c = parseOperatorArgs(args, env);
@@ -142,10 +151,24 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const runList = cachedRuns(runs);
   const workspaceController = new WorkspaceController({ client, runs: runList, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
   const runController = new RunController({ client, runs: runList, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
+  // Every replica caches everything (a replica taking a shard over starts at once) and works
+  // on the workspaces of the shards it holds; without leader election, on all of them.
+  const coordinator = c.leaderElect
+    ? new ShardCoordinator({ client, namespace: c.namespace, base: OPERATOR_NAME, identity: c.identity, shards: c.shards, log, onChange: (held) => shardsChanged(held) })
+    : undefined;
+  const handles = (namespace: string, workspace: string) => !coordinator || coordinator.owns(shardOf(namespace, workspace, c.shards));
+  const runOf = (k: ObjectKey) => {
+    for (const i of runs) {
+      const r = i.get(k.namespace, k.name);
+      if (r) return r;
+    }
+    return undefined;
+  };
   const controllers = [
     new Controller({
       name: "workspace",
       reconcile: (k) => workspaceController.reconcile(k),
+      handles: (k) => handles(k.namespace, k.name),
       workers: c.workers,
       log,
       metrics,
@@ -158,6 +181,11 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
     new Controller({
       name: "run",
       reconcile: (k) => runController.reconcile(k),
+      // A run not in the cache has no workspace to go by: its own events bring it back once it is.
+      handles: (k) => {
+        const run = runOf(k);
+        return run !== undefined && handles(k.namespace, run.spec.workspace);
+      },
       workers: c.workers,
       log,
       metrics,
@@ -170,23 +198,17 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   ];
 
   let synced = false;
-  const elector = c.leaderElect ? new LeaderElector({ client, namespace: c.namespace, name: OPERATOR_NAME, identity: c.identity, log }) : undefined;
-  const health = new HealthServer({ ready: () => synced || !elector?.isLeader, role: () => (elector && !elector.isLeader ? "follower" : "leader") }, metrics.registry);
+  const health = new HealthServer({ ready: () => synced, role: () => (coordinator ? `shards ${coordinator.shardsHeld.join(",") || "none"} of ${c.shards}` : "all namespaces' workspaces") }, metrics.registry);
   await health.listen(c.port);
-  log.info({ port: c.port, namespaces: c.watchNamespaces.length ? c.watchNamespaces : "all", identity: c.identity, backups: backups?.where ?? "none" }, "Operator started");
+  log.info({ port: c.port, namespaces: c.watchNamespaces.length ? c.watchNamespaces : "all", identity: c.identity, shards: c.shards, backups: backups?.where ?? "none" }, "Operator started");
 
-  const startControllers = async () => {
-    metrics.leader.set(1);
-    await Promise.all(all.map((i) => i.start()));
-    for (const controller of controllers) controller.start();
-    synced = true;
-    log.info({}, "Controllers started");
-  };
-  const shutdown = async () => {
-    await Promise.all(controllers.map((x) => x.stop()));
-    await Promise.all(all.map((i) => i.stop()));
-    metrics.leader.set(0);
-  };
+  let started = false;
+  /** Shards taken: their objects are looked at (given up: the controllers skip their keys from now on). */
+  function shardsChanged(held: ReadonlySet<number>): void {
+    metrics.shardsHeld.set(held.size);
+    metrics.leader.set(held.size > 0 ? 1 : 0);
+    if (started) for (const controller of controllers) controller.resync();
+  }
 
   let stopping = false;
   const stopped = new Promise<void>((resolve) => {
@@ -200,23 +222,21 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
     signals.once("SIGINT", onSignal);
   });
 
-  let lost = false;
-  if (elector) {
-    const leading = elector.run({
-      onStartedLeading: () => void startControllers(),
-      onStoppedLeading: () => {
-        lost = !stopping;
-      },
-    });
-    await Promise.race([stopped, leading]);
-  } else {
-    await startControllers();
-    await stopped;
-  }
-  await shutdown();
-  await elector?.stop();
+  await Promise.race([Promise.all(all.map((i) => i.start())), stopped]);
+  synced = true;
+  if (!coordinator) shardsChanged(new Set([0]));
+  for (const controller of controllers) controller.start();
+  started = true;
+  log.info({}, "Controllers started");
+  const coordinating = coordinator?.run();
+  await stopped;
+  // The shards go first, so that the replicas that take them over start while this one drains.
+  await coordinator?.stop();
+  await coordinating;
+  await Promise.all(controllers.map((x) => x.stop()));
+  await Promise.all(all.map((i) => i.stop()));
+  metrics.leader.set(0);
   await health.close();
   client.close();
-  if (lost) log.error({}, "Leadership lost; exiting so that the Deployment restarts this replica");
-  return lost ? 1 : 0;
+  return 0;
 }

@@ -10,7 +10,7 @@ export const ROOT = join(new URL("../..", import.meta.url).pathname);
 export const KTF_BIN = join(ROOT, "dist/bin/ktf.js");
 
 /** What global setup prepared: the cluster's admin kubeconfig and the ktf image it loaded. */
-export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string; stores: Record<string, string>; stockApi: boolean; nodeIp: string; providerMirrorDir: string; otf: Record<string, string> } {
+export function harness(): { kubeconfig: string; image: string; kubectl: string; clusterScript: string; stores: Record<string, string>; stockApi: boolean; nodeIp: string; providerMirrorDir: string; otf: Record<string, string>; installArgs: string[] } {
   return {
     kubeconfig: inject("kubeconfig"),
     image: inject("image"),
@@ -21,6 +21,7 @@ export function harness(): { kubeconfig: string; image: string; kubectl: string;
     nodeIp: inject("nodeIp"),
     providerMirrorDir: inject("providerMirrorDir"),
     otf: inject("otf"),
+    installArgs: inject("installArgs"),
   };
 }
 

@@ -18,6 +18,8 @@ declare module "vitest" {
     providerMirrorDir: string;
     /** OTF, a real TFC API server on the node's address (scripts/otf.sh env). */
     otf: Record<string, string>;
+    /** The arguments ktf was installed with (after `ktf install`): a test that reinstalls it differently restores it with these. */
+    installArgs: string[];
   }
 }
 
@@ -79,7 +81,9 @@ export default function setup(project: TestProject): () => void {
   const image = run("scripts/build-images.sh", ["ktf"], "building the ktf image").trim().split("\n").pop() ?? "";
   run("scripts/load-images.sh", [image], "loading the ktf image");
   const backup = backupArgs(env.KUBECTL ?? "kubectl", kubeconfig, stores);
-  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", "--kubeconfig", kubeconfig, "--image", image, "--start-timeout", "20", "--cloud-variables", CLOUD_VARIABLES_SECRET, ...backup], "installing ktf");
+  const installArgs = ["--kubeconfig", kubeconfig, "--image", image, "--start-timeout", "20", "--cloud-variables", CLOUD_VARIABLES_SECRET, ...backup];
+  run(process.execPath, [join(ROOT, "dist/bin/ktf.js"), "install", ...installArgs], "installing ktf");
+  project.provide("installArgs", installArgs);
   project.provide("kubeconfig", kubeconfig);
   project.provide("image", image);
   project.provide("kubectl", env.KUBECTL ?? "kubectl");

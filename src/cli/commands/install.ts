@@ -3,6 +3,7 @@ import { installManifests, defaultInstallOptions, OPERATOR_NAME } from "../../in
 import { toYaml } from "../../install/render.js";
 import { runCreatorMutation } from "../../install/admission.js";
 import { UsageError, isApiError } from "../../errors.js";
+import { MAX_SHARDS } from "../../install/defaults.js";
 import { parseBackupTarget } from "../../backup/backup-target.js";
 import { creatorAnnotations } from "../../runs/creator.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
@@ -16,6 +17,7 @@ export interface InstallCommandOptions extends KtfOptions {
   dryRun?: boolean;
   image?: string;
   replicas?: string;
+  shards?: string;
   watchNamespaces?: string;
   operatorNamespace?: string;
   startTimeout?: string;
@@ -28,10 +30,10 @@ export interface InstallCommandOptions extends KtfOptions {
 }
 
 /** A whole number option within bounds, or a UsageError that names the option. */
-function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
+function wholeNumber(flag: string, value: string | undefined, fallback: number, min: number, max = Infinity): number {
+  if (value === undefined) return Math.min(fallback, max);
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min) throw new UsageError(`${flag} expects a whole number of at least ${min}, got "${value}"`);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new UsageError(`${flag} expects a whole number ${max === Infinity ? `of at least ${min}` : `from ${min} to ${max}`}, got "${value}"`);
   return n;
 }
 
@@ -50,10 +52,12 @@ const TRANSIENT_ADMISSION = /failed to configure policy|not yet synced|There can
 export async function install(t: Terminal, o: InstallCommandOptions): Promise<number> {
   for (const url of o.backup ?? []) parseBackupTarget(url);
   if (o.backupSecret && !o.backup?.length) throw new UsageError("--backup-secret needs --backup s3://BUCKET/PREFIX or gs://BUCKET/PREFIX");
+  const replicas = wholeNumber("--replicas", o.replicas, defaultInstallOptions.replicas, 1);
   const objects = installManifests({
     namespace: o.operatorNamespace ?? defaultInstallOptions.namespace,
     image: o.image ?? defaultInstallOptions.image,
-    replicas: wholeNumber("--replicas", o.replicas, defaultInstallOptions.replicas, 1),
+    replicas,
+    shards: wholeNumber("--shards", o.shards, replicas, 1, MAX_SHARDS),
     watchNamespaces: o.watchNamespaces ? o.watchNamespaces.split(",").filter(Boolean) : [],
     startTimeoutSeconds: wholeNumber("--start-timeout", o.startTimeout, defaultInstallOptions.startTimeoutSeconds, 1),
     ...(o.cliConfigSecret ? { cliConfigSecret: o.cliConfigSecret } : {}),

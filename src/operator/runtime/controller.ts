@@ -20,6 +20,8 @@ export interface ControllerOptions {
   log: Logger;
   metrics: OperatorMetrics;
   queue?: WorkQueue;
+  /** Whether this replica works on the key now (its shard is held); all keys when unset. */
+  handles?: (key: ObjectKey) => boolean;
 }
 
 const toKey = (k: ObjectKey) => `${k.namespace}/${k.name}`;
@@ -55,15 +57,19 @@ export class Controller {
   }
 
   start(): void {
-    for (const watch of this.o.watches) {
-      const enqueue = (object: KubeObject) => {
-        for (const key of watch.map(object)) this.queue.add(toKey(key));
-        this.o.metrics.queueDepth.set({ controller: this.o.name }, this.queue.length);
-      };
-      watch.informer.on({ upsert: enqueue, delete: enqueue });
-      for (const object of watch.informer.list()) enqueue(object);
-    }
+    for (const watch of this.o.watches) watch.informer.on({ upsert: (o) => this.enqueue(watch, o), delete: (o) => this.enqueue(watch, o) });
+    this.resync();
     this.workers = Array.from({ length: this.o.workers }, () => this.work());
+  }
+
+  /** Looks at every cached object again: at the start, and when this replica takes more shards. */
+  resync(): void {
+    for (const watch of this.o.watches) for (const object of watch.informer.list()) this.enqueue(watch, object);
+  }
+
+  private enqueue(watch: WatchSource, object: KubeObject): void {
+    for (const key of watch.map(object)) if (this.o.handles?.(key) ?? true) this.queue.add(toKey(key));
+    this.o.metrics.queueDepth.set({ controller: this.o.name }, this.queue.length);
   }
 
   /** Stops taking keys and waits for reconciles in flight. */
@@ -84,6 +90,11 @@ export class Controller {
 
   private async process(key: string): Promise<void> {
     const { namespace, name } = fromKey(key);
+    // Queued before this replica gave its shard up: the replica that holds it now works on it.
+    if (!(this.o.handles?.({ namespace, name }) ?? true)) {
+      this.queue.forget(key);
+      return;
+    }
     const stopTimer = this.o.metrics.duration.startTimer({ controller: this.o.name });
     try {
       const result = await this.o.reconcile({ namespace, name });

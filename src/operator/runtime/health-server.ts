@@ -3,12 +3,13 @@ import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 
 export interface HealthState {
-  /** Informers have synced (a follower is ready too: it can take over at once). */
+  /** Informers have synced (a replica without shards is ready too: it can take some over at once). */
   ready: () => boolean;
-  role: () => "leader" | "follower";
+  /** What this replica works on (its shards), for /readyz. */
+  role: () => string;
 }
 
-/** /healthz (alive), /readyz (synced; says leader or follower) and /metrics. */
+/** /healthz (alive), /readyz (synced; says which shards) and /metrics. */
 export class HealthServer {
   private readonly server: http.Server;
 

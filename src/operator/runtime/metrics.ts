@@ -12,7 +12,8 @@ export class OperatorMetrics {
     registers: [this.registry],
   });
   readonly queueDepth = new Gauge({ name: "ktf_workqueue_depth", help: "Keys waiting in a controller's queue", labelNames: ["controller"], registers: [this.registry] });
-  readonly leader = new Gauge({ name: "ktf_leader", help: "1 while this replica leads", registers: [this.registry] });
+  readonly leader = new Gauge({ name: "ktf_leader", help: "1 while this replica holds at least one shard", registers: [this.registry] });
+  readonly shardsHeld = new Gauge({ name: "ktf_shards_held", help: "Shards this replica works on", registers: [this.registry] });
   readonly runsFinished = new Counter({ name: "ktf_runs_finished_total", help: "Runs that ended, by phase", labelNames: ["phase"], registers: [this.registry] });
   readonly backups = new Counter({ name: "ktf_state_backups_total", help: "State versions copied to the backup store, by result", labelNames: ["result"], registers: [this.registry] });
 
