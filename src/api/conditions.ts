@@ -26,6 +26,8 @@ export const REASON = {
   Canceled: "Canceled",
   PodLost: "PodLost",
   ArchiveIncomplete: "ArchiveIncomplete",
+  /** The archive's chunks are not what its digest and size say (changed, or mixed up with another's). */
+  ArchiveInvalid: "ArchiveInvalid",
   PodCannotStart: "PodCannotStart",
   PodRefused: "PodRefused",
   /** The workspace asks for a ServiceAccount or a token its runs may not have. */

@@ -16,6 +16,12 @@ export const LABELS = {
   runnerAccount: `${GROUP}/runner-account`,
   /** On a Run created from a GitHub pull request: "true" (the receiver watches these). */
   github: `${GROUP}/github`,
+  /**
+   * On a Run: the first 32 hex digits of its archive's sha256, set by the operator alone once it
+   * found the archive whole and matching (admission keeps others from setting it). New runs of
+   * the same workspace look it up to reuse that archive instead of uploading it again.
+   */
+  archiveDigest: `${GROUP}/archive-digest`,
 } as const;
 
 export const FIELD_MANAGER = "ktf";
@@ -41,6 +47,8 @@ export const ANNOTATIONS = {
   githubCheckRun: `${GROUP}/github-check-run`,
   /** The receiver's record of what it last told GitHub of the Run (a phase), so a restart does not tell it twice. */
   githubReported: `${GROUP}/github-reported`,
+  /** On a Run that reuses the archive of an earlier run (createRunWithArchive): that run. */
+  archiveFrom: `${GROUP}/archive-from`,
 } as const;
 
 /** A Kubernetes user name for a GitHub user: RoleBindings name `github:<login>` to give them rights. */

@@ -18,6 +18,11 @@ export function labelValue(name: string): string {
   return fit(name, MAX_LABEL);
 }
 
+/** The `ktf.dev/archive-digest` label of an archive: its sha256 cut to 32 hex digits to fit a label (the spec has all of it). */
+export function archiveDigestLabel(digest: string): string {
+  return digest.replace(/^sha256:/, "").slice(0, 32);
+}
+
 /** The names of what ktf creates for a workspace or a run. Derived, never stored. */
 export const names = {
   /** The pod that executes a run: the run's own name. */

@@ -98,15 +98,23 @@ export async function assembleChunks(dir: string, ref: Pick<ArchiveRef, "digest"
 
 /** The chunks joined, checked against the recorded size and digest (`what` names them in errors). */
 export function joinChunks(parts: readonly Buffer[], ref: Pick<ArchiveRef, "digest" | "size">, what: string): Buffer {
-  const bytes = Buffer.concat(parts);
-  if (bytes.length !== ref.size) {
-    throw new IntegrityError(`${what} has ${bytes.length} bytes, but ${ref.size} were uploaded`);
+  const mismatch = chunksMismatch(parts, ref, what);
+  if (mismatch) throw new IntegrityError(mismatch);
+  return Buffer.concat(parts);
+}
+
+/** Why the chunks, in order, are not what was uploaded (size, then digest), or undefined. One at a time: an archive can be large. */
+export function chunksMismatch(parts: Iterable<Buffer>, ref: Pick<ArchiveRef, "digest" | "size">, what: string): string | undefined {
+  const hash = createHash("sha256");
+  let size = 0;
+  for (const part of parts) {
+    hash.update(part);
+    size += part.length;
   }
-  const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`;
-  if (digest !== ref.digest) {
-    throw new IntegrityError(`${what} has the digest ${digest}, but ${ref.digest} was uploaded: a chunk was changed or mixed up`);
-  }
-  return bytes;
+  if (size !== ref.size) return `${what} has ${size} bytes, but ${ref.size} were uploaded`;
+  const digest = `sha256:${hash.digest("hex")}`;
+  if (digest !== ref.digest) return `${what} has the digest ${digest}, but ${ref.digest} was uploaded: a chunk was changed or mixed up`;
+  return undefined;
 }
 
 async function readChunk(dir: string, index: number, chunks: number): Promise<Buffer> {

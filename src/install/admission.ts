@@ -162,23 +162,30 @@ function archiveUploadValidation(): KubeObject[] {
 
 /**
  * What ties a run to its workspace and holds it until its lock is released (owner
- * references, finalizers, the workspace label) is the operator's to change. Whoever may
- * not update runs/finalizers (users and admins of ktf; the operator and the garbage
- * collector may) changes none of it.
+ * references, finalizers, the workspace label) is the operator's to change, and the
+ * archive-digest label its alone to set: it says the run's archive is whole and matches
+ * its digest, so that later runs reuse it. Whoever may not update runs/finalizers (users
+ * and admins of ktf; the operator and the garbage collector may) changes none of it.
  */
 function runMetadataValidation(): KubeObject[] {
   const same = (field: string) =>
-    `(has(object.metadata.${field}) ? object.metadata.${field} : []) == (has(oldObject.metadata.${field}) ? oldObject.metadata.${field} : [])`;
-  const label = (of: "object" | "oldObject") => `(has(${of}.metadata.labels) && '${LABELS.workspace}' in ${of}.metadata.labels ? ${of}.metadata.labels['${LABELS.workspace}'] : '')`;
+    `request.operation == 'CREATE' || (has(object.metadata.${field}) ? object.metadata.${field} : []) == (has(oldObject.metadata.${field}) ? oldObject.metadata.${field} : [])`;
+  const label = (key: string, of: "object" | "oldObject") => `(has(${of}.metadata.labels) && '${key}' in ${of}.metadata.labels ? ${of}.metadata.labels['${key}'] : '')`;
+  const digest = LABELS.archiveDigest;
   return validatingPolicy("ktf-run-metadata", {
-    matchConstraints: { resourceRules: runRules(["UPDATE"]) },
+    matchConstraints: { resourceRules: runRules(["CREATE", "UPDATE"]) },
     matchConditions: [
       { name: "not-the-operator", expression: `!authorizer.group('${GROUP}').resource('${RUN.plural}').subresource('finalizers').namespace(request.namespace).check('update').allowed()` },
     ],
     validations: [
       { expression: same("ownerReferences"), message: "metadata.ownerReferences of a run cannot change (the operator sets them)", reason: "Forbidden" },
       { expression: same("finalizers"), message: "metadata.finalizers of a run cannot change (the operator removes its own once the state lock is released)", reason: "Forbidden" },
-      { expression: `${label("object")} == ${label("oldObject")}`, message: `metadata.labels[${LABELS.workspace}] of a run cannot change`, reason: "Forbidden" },
+      { expression: `request.operation == 'CREATE' || ${label(LABELS.workspace, "object")} == ${label(LABELS.workspace, "oldObject")}`, message: `metadata.labels[${LABELS.workspace}] of a run cannot change`, reason: "Forbidden" },
+      {
+        expression: `request.operation == 'CREATE' ? ${label(digest, "object")} == '' : ${label(digest, "object")} == ${label(digest, "oldObject")}`,
+        message: `metadata.labels[${digest}] of a run is set by the operator alone, once it has checked the run's configuration archive`,
+        reason: "Forbidden",
+      },
     ],
   });
 }

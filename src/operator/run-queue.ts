@@ -1,5 +1,6 @@
 import { changesState } from "../api/commands.js";
 import { CONDITION, REASON } from "../api/conditions.js";
+import { ANNOTATIONS } from "../api/group.js";
 import { isFinished, type Run } from "../api/run.js";
 
 /** Whether a run has to wait for the workspace (it can change or lock state). */
@@ -50,10 +51,11 @@ export function runQueue(runs: readonly Run[]): RunQueue {
 /**
  * The finished runs past the newest `keep` (by creation), which go: runs would otherwise
  * pile up for ever. Kept whatever their age: the last run of each command (the workspace's
- * status names them) and plan runs an unfinished apply still applies.
+ * status names them), plan runs an unfinished apply still applies, and runs whose archive
+ * an unfinished run reuses (until the operator made that run an owner of its chunks too).
  */
 export function runsToPrune(runs: readonly Run[], keep: number, protectedNames: ReadonlySet<string>): Run[] {
-  const applying = new Set(runs.filter((r) => !isFinished(r) && r.spec.planRun).map((r) => r.spec.planRun));
+  const needed = new Set(runs.filter((r) => !isFinished(r)).flatMap((r) => [r.spec.planRun, r.metadata.annotations?.[ANNOTATIONS.archiveFrom]].filter((n) => n !== undefined)));
   const finished = runs.filter(isFinished).sort((a, b) => -createdBefore(a, b));
-  return finished.slice(keep).filter((r) => !protectedNames.has(r.metadata.name ?? "") && !applying.has(r.metadata.name));
+  return finished.slice(keep).filter((r) => !protectedNames.has(r.metadata.name ?? "") && !needed.has(r.metadata.name ?? ""));
 }

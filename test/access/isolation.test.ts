@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RESOURCES } from "../../src/kube/resources.js";
 import { kubectl, waitFor } from "../harness/cluster.js";
@@ -69,6 +71,8 @@ describe("isolation", () => {
   });
 
   it("lets a user upload configurations into Secrets, and create no other Secret (a token Secret least of all)", async () => {
+    // A configuration no run had yet: one the workspace's runs already uploaded is reused, not uploaded.
+    await writeFile(join(w.dir, "erin.txt"), "erin's own\n");
     const plan = await w.ktf(["plan"], { kubeconfig: erin });
     expect(plan.code).toBe(0);
     const run = (await w.client.list(RESOURCES.Run, w.ns)).items.find((r) => r.metadata.annotations?.["ktf.dev/created-by"] === "erin");
@@ -116,6 +120,7 @@ describe("isolation", () => {
     expect(await patch({ metadata: { finalizers: ["example.com/mine"] } })).toMatch(/metadata.finalizers of a run cannot change/);
     expect(await patch({ metadata: { ownerReferences: null } })).toMatch(/metadata.ownerReferences of a run cannot change/);
     expect(await patch({ metadata: { labels: { "ktf.dev/workspace": "other" } } })).toMatch(/metadata.labels\[ktf.dev\/workspace\] of a run cannot change/);
+    expect(await patch({ metadata: { labels: { "ktf.dev/archive-digest": "0".repeat(32) } } })).toMatch(/metadata.labels\[ktf.dev\/archive-digest\] of a run is set by the operator alone/);
     expect(await patch({ spec: { cancel: true } })).toBe("patched");
     const replaced = await kubectl(["-n", w.ns, "replace", "-f", "-"], { kubeconfig: erin, input: JSON.stringify(await w.client.get(RESOURCES.Run, w.ns, run)) }).catch((e: Error) => e.message);
     expect(replaced).toMatch(/User "erin" cannot update resource "runs"/);

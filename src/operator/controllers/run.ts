@@ -15,7 +15,7 @@ import type { Backups } from "../../backup/backups.js";
 import { privilegeDenial } from "../run-privilege.js";
 import { identityRefusal } from "../run-identity.js";
 import { stateInputs } from "../run-state-inputs.js";
-import { chunkName } from "../../archive/chunks.js";
+import { checkArchive } from "../run-archive.js";
 import { releaseLockOfRun } from "../../state/state-lock.js";
 import { podForRun, type CliConfigRef } from "../builders/run-pod.js";
 import { consoleAttachAccess } from "../builders/console-access.js";
@@ -182,14 +182,18 @@ export class RunController {
 
   /** While the run's configuration is not all uploaded: what to do (wait, or it failed), else undefined. */
   private async waitForUpload(run: Run, planRun: Run | undefined): Promise<ReconcileResult | undefined> {
-    const missing = await this.missingArchiveChunks(run, planRun);
-    if (!missing) return undefined;
-    const age = this.o.now().getTime() - Date.parse(run.metadata.creationTimestamp ?? "");
-    if (age > this.o.archiveTimeoutMs) {
-      await this.finish(run, "Failed", REASON.ArchiveIncomplete, `the configuration was not uploaded in time (${missing})`);
+    const archive = await checkArchive(this.o.client, run, planRun);
+    if (archive.kind === "ready") return undefined;
+    if (archive.kind === "unusable") {
+      await this.finish(run, "Failed", archive.reason, archive.message);
       return {};
     }
-    await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${missing})`);
+    const age = this.o.now().getTime() - Date.parse(run.metadata.creationTimestamp ?? "");
+    if (age > this.o.archiveTimeoutMs) {
+      await this.finish(run, "Failed", REASON.ArchiveIncomplete, `the configuration was not uploaded in time (${archive.progress})`);
+      return {};
+    }
+    await this.setQueued(run, REASON.WaitingForArchive, `waiting for the configuration upload (${archive.progress})`);
     return { requeueAfter: POLL_MS };
   }
 
@@ -287,18 +291,6 @@ export class RunController {
       return null;
     }
     return plan;
-  }
-
-  private async missingArchiveChunks(run: Run, planRun: Run | undefined): Promise<string | undefined> {
-    const archive = planRun?.spec.archive ?? run.spec.archive;
-    if (!archive) return undefined;
-    const present = await Promise.all(
-      Array.from({ length: archive.chunks }, (_, i) =>
-        this.o.client.get(RESOURCES.Secret, run.metadata.namespace, chunkName(archive.name, i)),
-      ),
-    );
-    const count = present.filter(Boolean).length;
-    return count === archive.chunks ? undefined : `${count} of ${archive.chunks} chunks present`;
   }
 
   /**
