@@ -44,6 +44,8 @@ describe("finished runs", () => {
     }
     // What is left is exactly what the runs left need: their configurations and the last plan's saved plan.
     const kept = await w.runs();
+    // The same configuration each time: stored once, by the first run, and kept by the runs that use it.
+    expect(new Set(kept.map((r) => r.spec.archive?.name))).toEqual(new Set([`${oldPlan}-cfg`]));
     const needed = [...new Set(kept.map((r) => `${r.spec.archive?.name}-0`)), `${lastPlan}-plan-0`].sort();
     await waitFor(async () => JSON.stringify((await chunks()).sort()) === JSON.stringify(needed), 60_000, `only ${needed.join(", ")} to be left`);
     expect(await w.client.get(RESOURCES.Pod, w.ns, validates[3] ?? "")).toBeDefined();
