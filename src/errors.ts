@@ -36,6 +36,15 @@ export class TerminalError extends KtfError {
   }
 }
 
+/**
+ * A reconcile found the informers' cache behind the API where acting on the cached copy
+ * could do harm: the key is looked at again, with backoff, and its watch event wakes it as
+ * soon as the cache has caught up. Not a failure.
+ */
+export class StaleCacheError extends KtfError {
+  override readonly name = "StaleCacheError";
+}
+
 /** The Kubernetes API answered with an error status. */
 export class ApiError extends KtfError {
   override readonly name = "ApiError";

@@ -74,8 +74,11 @@ export interface KubeClient {
   /** Server-side apply with ktf's field manager; `force` takes conflicting fields over. */
   apply<T extends KubeObject>(object: T, options?: WriteOptions & { force?: boolean; fieldManager?: string }): Promise<T>;
   patch<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, patch: unknown, patchType?: PatchType): Promise<T>;
-  /** A JSON merge patch of the status subresource. */
-  patchStatus<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, status: unknown): Promise<T>;
+  /**
+   * A JSON merge patch of the status subresource. With `resourceVersion`, it fails with a 409
+   * ApiError when the object changed since that version (a status computed from a stale copy).
+   */
+  patchStatus<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, status: unknown, options?: { resourceVersion?: string }): Promise<T>;
   /** Returns false when the object was already gone. */
   delete(type: ResourceType, namespace: string | undefined, name: string, options?: DeleteOptions): Promise<boolean>;
   /**

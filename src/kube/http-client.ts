@@ -193,8 +193,10 @@ export class HttpKubeClient implements KubeClient {
     return this.request<T>("PATCH", resourcePath(type, namespace, name), patch, PATCH_CONTENT_TYPES[patchType]);
   }
 
-  async patchStatus<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, status: unknown): Promise<T> {
-    return this.request<T>("PATCH", resourcePath(type, namespace, name, "status"), { status }, PATCH_CONTENT_TYPES.merge);
+  async patchStatus<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string, status: unknown, options: { resourceVersion?: string } = {}): Promise<T> {
+    // A resourceVersion in a merge patch is a precondition: the API server answers 409 when it is not the current one.
+    const body = options.resourceVersion ? { metadata: { resourceVersion: options.resourceVersion }, status } : { status };
+    return this.request<T>("PATCH", resourcePath(type, namespace, name, "status"), body, PATCH_CONTENT_TYPES.merge);
   }
 
   async delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): Promise<boolean> {

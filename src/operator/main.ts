@@ -6,6 +6,8 @@ import { LABELS } from "../api/group.js";
 import { UsageError } from "../errors.js";
 import type { KubeClient, KubeObject } from "../kube/client.js";
 import { connectToCluster } from "../kube/connect.js";
+import { countingClient } from "../kube/counting-client.js";
+import { informerReader } from "../kube/cached-reader.js";
 import { cachedRuns } from "./workspace-runs.js";
 import { Informer } from "../kube/informer.js";
 import { RESOURCES, type ResourceType } from "../kube/resources.js";
@@ -118,8 +120,8 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const c = parseOperatorArgs(args, env);
   const log = createLogger({ name: "operator" });
   const { values } = parseArgs({ args, options: { kubeconfig: { type: "string" }, context: { type: "string" } }, strict: false });
-  const { client } = connectToCluster({ kubeconfig: values.kubeconfig as string | undefined, context: values.context as string | undefined, env });
   const metrics = new OperatorMetrics({ processMetrics: true });
+  const client = countingClient(connectToCluster({ kubeconfig: values.kubeconfig as string | undefined, context: values.context as string | undefined, env }).client, metrics);
   const events = new EventRecorder(client, log, c.identity);
   const now = () => new Date();
 
@@ -149,8 +151,9 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   const cloud = { fetch, ...(credentials ? { credentials } : {}), ...(mountedVariablesDir ? { mountedVariablesDir } : {}) };
   // The queue of a workspace is computed from the cache: no LIST of a namespace's runs per reconcile.
   const runList = cachedRuns(runs);
-  const workspaceController = new WorkspaceController({ client, runs: runList, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
-  const runController = new RunController({ client, runs: runList, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
+  const cache = informerReader([[RESOURCES.Workspace, workspaces], [RESOURCES.Run, runs], [RESOURCES.Pod, pods]]);
+  const workspaceController = new WorkspaceController({ client, cache, runs: runList, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
+  const runController = new RunController({ client, cache, runs: runList, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
   // Every replica caches everything (a replica taking a shard over starts at once) and works
   // on the workspaces of the shards it holds; without leader election, on all of them.
   const coordinator = c.leaderElect

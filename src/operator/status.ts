@@ -64,18 +64,24 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 /**
  * Applies `change` to a copy of the object's status and writes it (as a merge patch of the
  * status subresource) only when it differs: a reconcile that changes nothing writes nothing.
- * The object's status is updated in place to what was written.
+ * The object's status and resourceVersion are updated in place to what was written.
+ * `conditional` makes the write fail (409) when the object changed since it was read: for a
+ * status computed from a cached copy that may lag behind the API.
  */
 export async function writeStatus<S extends { observedGeneration?: number }>(
   client: KubeClient,
   type: ResourceType,
   object: Pick<KubeObject, "metadata"> & { status?: S },
   change: (status: S) => void,
+  options: { conditional?: boolean } = {},
 ): Promise<void> {
   const status = structuredClone(object.status ?? ({} as S));
   change(status);
   status.observedGeneration = object.metadata.generation;
   if (sameJson(status, object.status ?? {})) return;
-  await client.patchStatus(type, object.metadata.namespace, object.metadata.name ?? "", mergePatch(object.status ?? {}, status));
+  const precondition = options.conditional && object.metadata.resourceVersion ? { resourceVersion: object.metadata.resourceVersion } : undefined;
+  const written = await client.patchStatus<KubeObject>(type, object.metadata.namespace, object.metadata.name ?? "", mergePatch(object.status ?? {}, status), precondition);
   object.status = status;
+  // A later conditional write of the same reconcile starts from the version this one made.
+  if (written.metadata.resourceVersion) object.metadata.resourceVersion = written.metadata.resourceVersion;
 }

@@ -22,9 +22,13 @@ export function cachedRuns(caches: readonly { list(): KubeObject[] }[]): RunList
 
 /**
  * The runs of a workspace. Filtered on spec.workspace rather than a label: a run created
- * with kubectl has no label until the operator adopts it.
+ * with kubectl has no label until the operator adopts it. Filtered before they are parsed:
+ * a namespace may hold thousands of runs, of many workspaces.
  */
 export async function runsOfWorkspace(runs: RunLister, ws: Workspace): Promise<Run[]> {
   const all = await runs(ws.metadata.namespace ?? "");
-  return all.map((r) => runSchema.safeParse(r).data).filter((r): r is Run => r !== undefined && r.spec.workspace === ws.metadata.name);
+  return all
+    .filter((r) => (r as { spec?: { workspace?: unknown } } | undefined)?.spec?.workspace === ws.metadata.name)
+    .map((r) => runSchema.safeParse(r).data)
+    .filter((r): r is Run => r !== undefined);
 }

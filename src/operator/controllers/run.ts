@@ -5,6 +5,7 @@ import { formatIssues } from "../../api/validate.js";
 import { ANNOTATIONS, LABELS } from "../../api/group.js";
 import { ApiError, isApiError } from "../../errors.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
+import { cachedElseLive, type CachedReader } from "../../kube/cached-reader.js";
 import { RESOURCES } from "../../kube/resources.js";
 import { podStartProblem, type PodWithStatus } from "../../kube/pod-start.js";
 import type { Logger } from "../../log.js";
@@ -29,10 +30,15 @@ import type { OperatorMetrics } from "../runtime/metrics.js";
 import type { EventSink, ObjectKey, ReconcileResult } from "./types.js";
 import { cloudClient, cloudSyncOptions, type CloudSyncOptions } from "../cloud-workspace.js";
 import { cloudRunStep, type CloudRunStep } from "../cloud-run.js";
-import { CloudApiError, CloudSyncError, errorMessage } from "../../errors.js";
+import { CloudApiError, CloudSyncError, StaleCacheError, errorMessage } from "../../errors.js";
 
 export interface RunControllerOptions {
   client: KubeClient;
+  /**
+   * Where Runs, their Pods and Workspaces are read (the informers' caches), so that a
+   * reconcile that changes nothing costs no request; live from the API when unset.
+   */
+  cache?: CachedReader;
   /** Where the runs of a namespace are read (the informers' cache); live from the API when unset. */
   runs?: RunLister;
   events: EventSink;
@@ -72,12 +78,17 @@ const CLOUD_RETRY_MS = 10_000;
  * call reads the run, its workspace and its pod as they are now and takes one step:
  * the pod has the run's name, so a reconcile that crashed halfway finds and adopts it,
  * and a run whose pod vanished after it started is failed, never started twice.
+ *
+ * With a cache, what is read is the cached copy, and the API is asked only where a copy
+ * behind it would do harm: before a run is started (from the live run and workspace) or
+ * adopted, and before an absence in the cache ends a run. Status writes are conditional on the copy's
+ * resourceVersion, so a stale copy's write is refused (409) and the run looked at again.
  */
 export class RunController {
   constructor(private readonly o: RunControllerOptions) {}
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
-    const raw = await this.o.client.get<KubeObject>(RESOURCES.Run, key.namespace, key.name);
+    const raw = await cachedElseLive<KubeObject>(this.o.cache, this.o.client, RESOURCES.Run, key.namespace, key.name);
     if (!raw) return {};
     if (raw.metadata.deletionTimestamp) return this.finalize(raw);
     const parsed = runSchema.safeParse(raw);
@@ -92,7 +103,7 @@ export class RunController {
       return {};
     }
 
-    const ws = await this.workspaceOf(run);
+    const ws = await this.workspaceOf(run, "cache");
     if (typeof ws === "string") {
       await this.finish(run, "Failed", ws === "missing" ? REASON.WorkspaceNotFound : REASON.InvalidSpec, ws === "missing" ? `workspace ${run.spec.workspace} does not exist in namespace ${key.namespace}` : ws);
       return {};
@@ -101,8 +112,9 @@ export class RunController {
     // Its state and engine are TFC's: the run is a TFC run, no pod.
     if (ws.spec.cloud) return this.reconcileCloud(run, ws);
 
-    const pod = await this.o.client.get<PodWithStatus>(RESOURCES.Pod, key.namespace, names.runPod(key.name));
-    if (pod && isOwnedBy(pod, run)) return this.follow(run, pod);
+    // A run that had a pod, or is canceled, is ended by the pod's absence: confirmed live.
+    const pod = await this.podOf(run, Boolean(run.status?.podName || run.spec.cancel));
+    if (pod) return this.follow(run, pod);
     if (run.spec.cancel) {
       // A run whose pod already ended (or was deleted) may have left the lock behind.
       if (run.status?.podName) await this.releaseLeftLock(run);
@@ -117,8 +129,14 @@ export class RunController {
     return this.startWhenReady(run, ws);
   }
 
-  /** The run's workspace, or why there is none to run in ("missing", or what is wrong with it). */
-  private async workspaceOf(run: Run): Promise<Workspace | string> {
+  /**
+   * The run's workspace, or why there is none to run in ("missing", or what is wrong with it).
+   * From the cache when it has a valid one; what would fail the run is read live.
+   */
+  private async workspaceOf(run: Run, from: "cache" | "live"): Promise<Workspace | string> {
+    const cached = from === "cache" ? this.o.cache?.get(RESOURCES.Workspace, run.metadata.namespace, run.spec.workspace) : undefined;
+    const valid = cached && workspaceSchema.safeParse(cached);
+    if (valid?.success) return valid.data;
     const raw = await this.o.client.get(RESOURCES.Workspace, run.metadata.namespace, run.spec.workspace);
     if (!raw) return "missing";
     const parsed = workspaceSchema.safeParse(raw);
@@ -126,20 +144,57 @@ export class RunController {
     return parsed.data;
   }
 
-  /** The workspace owns its runs (deleting it deletes them) and labels them for listing. */
-  private async adopt(run: Run, ws: Workspace): Promise<void> {
-    const label = labelValue(ws.metadata.name ?? "");
-    if (isOwnedBy(run, ws) && run.metadata.labels?.[LABELS.workspace] === label) return;
+  /**
+   * The workspace owns its runs (deleting it deletes them) and labels them for listing. The
+   * owner is written from a live read: the uid of a cached copy of a workspace deleted and
+   * made again would name an owner that is gone, and the garbage collector would delete the
+   * run.
+   */
+  private async adopt(run: Run, cached: Workspace): Promise<void> {
+    const label = labelValue(cached.metadata.name ?? "");
+    if (isOwnedBy(run, cached) && run.metadata.labels?.[LABELS.workspace] === label) return;
+    const ws = this.o.cache ? await this.workspaceOf(run, "live") : cached;
+    if (typeof ws === "string" || ws.metadata.uid !== cached.metadata.uid) throw new StaleCacheError(`the cached workspace ${run.spec.workspace} is not the one in the API`);
     const owners = (run.metadata.ownerReferences ?? []).filter((r) => r.uid !== ws.metadata.uid);
-    await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", {
+    const patched = await this.o.client.patch<KubeObject>(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", {
       metadata: {
         labels: { [LABELS.workspace]: label },
         ownerReferences: [...owners, ownerReference(ws)],
       },
     });
+    wrote(run, patched);
   }
 
-  private async startWhenReady(run: Run, ws: Workspace): Promise<ReconcileResult> {
+  /**
+   * The run's own pod, from the cache. A cache without it may be behind the API (the pod was
+   * created a moment ago): with `confirmAbsence`, when the answer would end the run, the API
+   * is asked. Without, the run is about to be started, and creating its pod copes with one
+   * that exists.
+   */
+  private async podOf(run: Pick<KubeObject, "metadata">, confirmAbsence: boolean): Promise<PodWithStatus | undefined> {
+    const namespace = run.metadata.namespace;
+    const name = names.runPod(run.metadata.name ?? "");
+    const cached = this.o.cache?.get<PodWithStatus>(RESOURCES.Pod, namespace, name);
+    if (cached && isOwnedBy(cached, run)) return cached;
+    if (this.o.cache && !confirmAbsence) return undefined;
+    const live = await this.o.client.get<PodWithStatus>(RESOURCES.Pod, namespace, name);
+    return live && isOwnedBy(live, run) ? live : undefined;
+  }
+
+  /**
+   * The workspace to start the run in, read live, as long as the run's cached copy is the
+   * current one: a stale copy could miss a cancel, or a pod made a moment ago. The cache
+   * behind the API (about the run, or the workspace's spec or identity) is a StaleCacheError.
+   */
+  private async liveToStart(run: Run, cached: Workspace): Promise<Workspace> {
+    if (!this.o.cache) return cached;
+    const [live, ws] = await Promise.all([this.o.client.get(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? ""), this.workspaceOf(run, "live")]);
+    const current = live?.metadata.resourceVersion === run.metadata.resourceVersion && typeof ws !== "string" && ws.metadata.uid === cached.metadata.uid && ws.metadata.generation === cached.metadata.generation;
+    if (!current) throw new StaleCacheError(`the cached copies of run ${run.metadata.name} and workspace ${run.spec.workspace} are not the ones in the API`);
+    return ws;
+  }
+
+  private async startWhenReady(run: Run, cached: Workspace): Promise<ReconcileResult> {
     const planRun = await this.planRunOf(run);
     if (planRun === null) return {};
     // Before the queue: a run still uploading waits outside it (see runQueue).
@@ -151,7 +206,7 @@ export class RunController {
         await this.setQueued(run, REASON.ArchiveUploaded, "the configuration is uploaded: taking its place in the queue");
         return { requeueAfter: POLL_MS / 10 };
       }
-      const siblings = await runsOfWorkspace(this.o.runs ?? liveRuns(this.o.client), ws);
+      const siblings = await runsOfWorkspace(this.o.runs ?? liveRuns(this.o.client), cached);
       const { active, waiting } = runQueue(siblings);
       if (active && active.metadata.name !== run.metadata.name) {
         const position = waiting.findIndex((r) => r.metadata.name === run.metadata.name) + 1;
@@ -159,6 +214,8 @@ export class RunController {
         return {};
       }
     }
+    // The privilege check and the pod follow the workspace as it is now, an edit included.
+    const ws = await this.liveToStart(run, cached);
     const denial = await privilegeDenial(this.o.client, run, ws, answerable(run));
     if (denial) {
       await this.finish(run, "Failed", REASON.Forbidden, denial);
@@ -201,9 +258,11 @@ export class RunController {
    * A run of a TFC workspace: TFC's queue, not ktf's; the creator's right to run it checked
    * as for a pod; then one step of cloudRunStep written to the status.
    */
-  private async reconcileCloud(run: Run, ws: Workspace): Promise<ReconcileResult> {
+  private async reconcileCloud(run: Run, cached: Workspace): Promise<ReconcileResult> {
     const planRun = await this.planRunOf(run);
     if (planRun === null) return {};
+    // Until its TFC run is recorded, a step makes things in TFC: taken from live copies only.
+    const ws = run.status?.cloud?.runId ? cached : await this.liveToStart(run, cached);
     if (!run.status?.cloud) {
       const upload = await this.waitForUpload(run, planRun);
       if (upload) return upload;
@@ -254,7 +313,7 @@ export class RunController {
 
   /** Discards the TFC run of a saved plan nobody will apply (its run was canceled after it ended). */
   private async discardCloudPlan(run: Run): Promise<void> {
-    const ws = await this.workspaceOf(run);
+    const ws = await this.workspaceOf(run, "cache");
     const id = run.status?.cloud?.runId;
     if (typeof ws === "string" || !ws.spec.cloud || !id) return;
     try {
@@ -272,20 +331,18 @@ export class RunController {
     return cloudSyncOptions({ client: this.o.client, events: this.o.events }, this.o.cloud);
   }
 
-  /** The plan run an apply applies: undefined when there is none, null when the run failed for it. */
+  /**
+   * The plan run an apply applies: undefined when there is none, null when the run failed for
+   * it. From the cache; a problem is confirmed live (the plan may have succeeded a moment ago).
+   */
   private async planRunOf(run: Run): Promise<Run | undefined | null> {
-    if (!run.spec.planRun) return undefined;
-    const raw = await this.o.client.get(RESOURCES.Run, run.metadata.namespace, run.spec.planRun);
-    const plan = raw ? runSchema.safeParse(raw).data : undefined;
-    const problem = !plan
-      ? `plan run ${run.spec.planRun} does not exist`
-      : plan.spec.workspace !== run.spec.workspace
-        ? `plan run ${run.spec.planRun} belongs to workspace ${plan.spec.workspace}`
-        : plan.status?.phase !== "Succeeded"
-          ? `plan run ${run.spec.planRun} has not succeeded (phase ${plan.status?.phase ?? "none"})`
-          : !plan.spec.savePlan || !(plan.status.plan?.secretName ?? plan.status.cloud)
-            ? `plan run ${run.spec.planRun} did not save its plan (savePlan was not set)`
-            : undefined;
+    const name = run.spec.planRun;
+    if (!name) return undefined;
+    const parse = (raw: unknown) => (raw ? runSchema.safeParse(raw).data : undefined);
+    const cached = parse(this.o.cache?.get(RESOURCES.Run, run.metadata.namespace, name));
+    if (cached && !planRunProblem(run, cached)) return cached;
+    const plan = parse(await this.o.client.get(RESOURCES.Run, run.metadata.namespace, name));
+    const problem = planRunProblem(run, plan);
     if (problem) {
       await this.finish(run, "Failed", REASON.PlanNotFound, problem);
       return null;
@@ -300,8 +357,8 @@ export class RunController {
    */
   private async finalize(run: KubeObject): Promise<ReconcileResult> {
     if (!run.metadata.finalizers?.includes(RUN_FINALIZER)) return {};
-    const pod = await this.o.client.get<PodWithStatus>(RESOURCES.Pod, run.metadata.namespace, names.runPod(run.metadata.name ?? ""));
-    if (pod && isOwnedBy(pod, run)) {
+    const pod = await this.podOf(run, true);
+    if (pod) {
       if (!pod.metadata.deletionTimestamp) await this.o.client.delete(RESOURCES.Pod, pod.metadata.namespace, pod.metadata.name ?? "", { uid: pod.metadata.uid });
       return { requeueAfter: POLL_MS };
     }
@@ -318,7 +375,8 @@ export class RunController {
     const creator = createdBy(run);
     // Before there is a pod that could hold the lock: deleting the Run then waits for it.
     if (!run.metadata.finalizers?.includes(RUN_FINALIZER)) {
-      await this.o.client.patch(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { metadata: { finalizers: [...(run.metadata.finalizers ?? []), RUN_FINALIZER], resourceVersion: run.metadata.resourceVersion } });
+      const finalizers = [...(run.metadata.finalizers ?? []), RUN_FINALIZER];
+      wrote(run, await this.o.client.patch<KubeObject>(RESOURCES.Run, run.metadata.namespace, run.metadata.name ?? "", { metadata: { finalizers, resourceVersion: run.metadata.resourceVersion } }));
     }
     const serviceAccountName = ws.spec.serviceAccountName ?? names.runnerServiceAccount(ws.metadata.name ?? "");
     const inputs = await stateInputs({ client: this.o.client, now: this.o.now, ...(this.o.backups ? { backups: this.o.backups } : {}) }, run, creator?.username);
@@ -493,15 +551,37 @@ export class RunController {
   }
 
   private async writeStatus(run: Run, change: (s: RunStatus) => void): Promise<void> {
-    await writeStatus(this.o.client, RESOURCES.Run, run, (status: RunStatus) => {
-      change(status);
-      // Who created the run, as admission recorded it (the annotations cannot change).
-      const creator = createdBy(run);
-      if (creator && !status.createdBy) status.createdBy = creator;
-      const onBehalfOf = run.metadata.annotations?.[ANNOTATIONS.onBehalfOf];
-      if (onBehalfOf && !status.onBehalfOf) status.onBehalfOf = onBehalfOf;
-    });
+    const conditional = { conditional: this.o.cache !== undefined };
+    await writeStatus(
+      this.o.client,
+      RESOURCES.Run,
+      run,
+      (status: RunStatus) => {
+        change(status);
+        // Who created the run, as admission recorded it (the annotations cannot change).
+        const creator = createdBy(run);
+        if (creator && !status.createdBy) status.createdBy = creator;
+        const onBehalfOf = run.metadata.annotations?.[ANNOTATIONS.onBehalfOf];
+        if (onBehalfOf && !status.onBehalfOf) status.onBehalfOf = onBehalfOf;
+      },
+      conditional,
+    );
   }
+}
+
+/** After a write of the run: the reconcile's later conditional writes start from the version it made. */
+function wrote(run: Run, written: KubeObject): void {
+  if (written.metadata.resourceVersion) run.metadata.resourceVersion = written.metadata.resourceVersion;
+}
+
+/** Why `plan` cannot be applied by `run`, or undefined. */
+function planRunProblem(run: Run, plan: Run | undefined): string | undefined {
+  const name = run.spec.planRun;
+  if (!plan) return `plan run ${name} does not exist`;
+  if (plan.spec.workspace !== run.spec.workspace) return `plan run ${name} belongs to workspace ${plan.spec.workspace}`;
+  if (plan.status?.phase !== "Succeeded") return `plan run ${name} has not succeeded (phase ${plan.status?.phase ?? "none"})`;
+  if (!plan.spec.savePlan || !(plan.status.plan?.secretName ?? plan.status.cloud)) return `plan run ${name} did not save its plan (savePlan was not set)`;
+  return undefined;
 }
 
 /**

@@ -3,13 +3,14 @@ import { isFinished, type Run } from "../../api/run.js";
 import { workspaceSchema, type Output, type Workspace, type WorkspaceStatus } from "../../api/workspace.js";
 import { formatIssues } from "../../api/validate.js";
 import type { KubeClient, KubeObject } from "../../kube/client.js";
+import type { CachedReader } from "../../kube/cached-reader.js";
 import { RESOURCES } from "../../kube/resources.js";
 import type { Logger } from "../../log.js";
 import { names } from "../../api/names.js";
 import { StateStore } from "../../state/state-store.js";
 import { deleteStoredState, listStateVersions } from "../../state/state-history.js";
 import { versionsToPrune, type StateVersion } from "../../state/state-versions.js";
-import { errorMessage, isApiError } from "../../errors.js";
+import { StaleCacheError, errorMessage, isApiError } from "../../errors.js";
 import type { Backups } from "../../backup/backups.js";
 import type { OperatorMetrics } from "../runtime/metrics.js";
 import { backUpVersions, restoreFromBackup } from "../state-backup.js";
@@ -28,6 +29,8 @@ import { creatorAnnotations } from "../../runs/creator.js";
 
 export interface WorkspaceControllerOptions {
   client: KubeClient;
+  /** Where Workspaces are read (the informers' cache); live from the API when unset. */
+  cache?: CachedReader;
   /** Where the runs of a namespace are read (the informers' cache); live from the API when unset. */
   runs?: RunLister;
   events: EventSink;
@@ -64,7 +67,7 @@ export class WorkspaceController {
   constructor(private readonly o: WorkspaceControllerOptions) {}
 
   async reconcile(key: ObjectKey): Promise<ReconcileResult> {
-    const raw = await this.o.client.get<KubeObject>(RESOURCES.Workspace, key.namespace, key.name);
+    const raw = await this.workspaceOf(key);
     if (raw?.metadata.deletionTimestamp && raw.metadata.finalizers?.includes(CLOUD_FINALIZER)) return this.deleteCloud(raw);
     if (!raw || raw.metadata.deletionTimestamp) return {};
     const parsed = workspaceSchema.safeParse(raw);
@@ -90,6 +93,8 @@ export class WorkspaceController {
     if (restore) current = await store.current();
     // A state of hundreds of MB is read once per version, not on every reconcile.
     const changed = !current?.version || current.version.name !== ws.status?.stateVersion || !ws.status.stateVersions;
+    // Nor twice: a cached status that lacks the version may only lag behind the write that recorded it.
+    if (changed && !restore && current?.version && !(await this.isCurrent(ws))) throw new StaleCacheError(`the cached workspace ${key.name} is not the one in the API`);
     const state = changed ? await this.readState(ws, store) : undefined;
     const outputs = state?.outputs ?? {};
     if (state) await this.writeOutputs(ws, outputs);
@@ -131,6 +136,25 @@ export class WorkspaceController {
     // A ServiceAccount gets its opt-in label without the workspace changing: look again soon.
     const later = [restore?.requeueAfter, copied?.requeueAfter, ws.spec.stateHistory.maxAgeDays ? 3_600_000 : undefined, refusal ? IDENTITY_RECHECK_MS : undefined].filter((x) => x !== undefined);
     return later.length ? { requeueAfter: Math.min(...later) } : {};
+  }
+
+  /**
+   * The workspace, from the cache when there is one (else, or when the cache has none yet,
+   * live). A TFC workspace or a deletion is read live: what they do happens outside the
+   * cluster (a TFC workspace made or deleted, a module's run started) and must not be done
+   * twice, or skipped, for a status the cache has not caught up with.
+   */
+  private async workspaceOf(key: ObjectKey): Promise<KubeObject | undefined> {
+    const cached = this.o.cache?.get<KubeObject & { spec?: { cloud?: unknown } }>(RESOURCES.Workspace, key.namespace, key.name);
+    if (cached && !cached.metadata.deletionTimestamp && !cached.spec?.cloud) return cached;
+    return this.o.client.get<KubeObject>(RESOURCES.Workspace, key.namespace, key.name);
+  }
+
+  /** Whether the copy `ws` was read from is the workspace as it is now (always, without a cache). */
+  private async isCurrent(ws: Workspace): Promise<boolean> {
+    if (!this.o.cache) return true;
+    const live = await this.o.client.get(RESOURCES.Workspace, ws.metadata.namespace, ws.metadata.name ?? "");
+    return live?.metadata.resourceVersion === ws.metadata.resourceVersion;
   }
 
   /** All outputs into the Secret, the non-sensitive ones into the ConfigMap, both named `<workspace>-outputs`. */
@@ -226,7 +250,9 @@ export class WorkspaceController {
 
   private async setCloudFinalizer(ws: KubeObject, present: boolean): Promise<void> {
     const others = (ws.metadata.finalizers ?? []).filter((f) => f !== CLOUD_FINALIZER);
-    await this.o.client.patch(RESOURCES.Workspace, ws.metadata.namespace, ws.metadata.name ?? "", { metadata: { finalizers: present ? [...others, CLOUD_FINALIZER] : others, resourceVersion: ws.metadata.resourceVersion } });
+    const patched = await this.o.client.patch<KubeObject>(RESOURCES.Workspace, ws.metadata.namespace, ws.metadata.name ?? "", { metadata: { finalizers: present ? [...others, CLOUD_FINALIZER] : others, resourceVersion: ws.metadata.resourceVersion } });
+    // The status written next is conditional on the version this write made.
+    if (patched.metadata.resourceVersion) ws.metadata.resourceVersion = patched.metadata.resourceVersion;
   }
 
   private creatorAnnotations: Promise<Record<string, string>> | undefined;
@@ -301,8 +327,9 @@ export class WorkspaceController {
     }
   }
 
+  /** Conditional with a cache: a merge patch from a stale copy would put back what it replaces whole (the conditions). */
   private writeStatus(ws: Workspace, change: (s: WorkspaceStatus) => void): Promise<void> {
-    return writeStatus(this.o.client, RESOURCES.Workspace, ws, change);
+    return writeStatus(this.o.client, RESOURCES.Workspace, ws, change, { conditional: this.o.cache !== undefined });
   }
 }
 

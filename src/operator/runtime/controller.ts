@@ -1,4 +1,4 @@
-import { TerminalError, errorMessage } from "../../errors.js";
+import { StaleCacheError, TerminalError, errorMessage, isApiError } from "../../errors.js";
 import type { KubeObject } from "../../kube/client.js";
 import type { Informer } from "../../kube/informer.js";
 import type { Logger } from "../../log.js";
@@ -46,7 +46,9 @@ export function ownerKey(kind: string) {
 /**
  * controller-runtime's loop: watch events only enqueue keys; workers take keys and call
  * reconcile, which reads the world itself. Errors retry with backoff, a TerminalError is
- * not retried (the reconcile has recorded it), `requeueAfter` looks again later.
+ * not retried (the reconcile has recorded it), `requeueAfter` looks again later. A conflict
+ * (409: a write from a copy that lagged behind the API, refused) or a StaleCacheError
+ * retries with the same backoff, but is no failure.
  */
 export class Controller {
   private readonly queue: WorkQueue;
@@ -109,6 +111,11 @@ export class Controller {
         return;
       }
       this.queue.addRateLimited(key);
+      if (isApiError(err, 409) || err instanceof StaleCacheError) {
+        this.o.metrics.reconciles.inc({ controller: this.o.name, result: "stale" });
+        this.o.log.debug({ controller: this.o.name, namespace, name, err: errorMessage(err) }, "Read a copy older than the object; reconciling again");
+        return;
+      }
       this.o.metrics.reconciles.inc({ controller: this.o.name, result: "error" });
       this.o.log.warn({ controller: this.o.name, namespace, name, retries: this.queue.retries(key), err: errorMessage(err) }, "Reconcile failed; retrying");
     } finally {

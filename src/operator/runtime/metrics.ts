@@ -16,6 +16,7 @@ export class OperatorMetrics {
   readonly shardsHeld = new Gauge({ name: "ktf_shards_held", help: "Shards this replica works on", registers: [this.registry] });
   readonly runsFinished = new Counter({ name: "ktf_runs_finished_total", help: "Runs that ended, by phase", labelNames: ["phase"], registers: [this.registry] });
   readonly backups = new Counter({ name: "ktf_state_backups_total", help: "State versions copied to the backup store, by result", labelNames: ["result"], registers: [this.registry] });
+  readonly apiRequests = new Counter({ name: "ktf_api_requests_total", help: "Requests to the Kubernetes API, by verb and resource (a watch counts once, when it starts)", labelNames: ["verb", "resource"], registers: [this.registry] });
 
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
