@@ -17,6 +17,7 @@ import { MAX_SHARDS } from "../install/defaults.js";
 import { RunController } from "./controllers/run.js";
 import { CliCredentials } from "../cloud/credentials.js";
 import { WorkspaceController } from "./controllers/workspace.js";
+import { ApplyOnce } from "./apply-once.js";
 import type { ObjectKey } from "./controllers/types.js";
 import { Controller, ownKey, ownerKey, type WatchSource } from "./runtime/controller.js";
 import { EventRecorder } from "./runtime/events.js";
@@ -152,7 +153,7 @@ export async function runOperator(args: string[], env: NodeJS.ProcessEnv, signal
   // The queue of a workspace is computed from the cache: no LIST of a namespace's runs per reconcile.
   const runList = cachedRuns(runs);
   const cache = informerReader([[RESOURCES.Workspace, workspaces], [RESOURCES.Run, runs], [RESOURCES.Pod, pods]]);
-  const workspaceController = new WorkspaceController({ client, cache, runs: runList, events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
+  const workspaceController = new WorkspaceController({ client, cache, runs: runList, applied: new ApplyOnce(c.resyncMs), events, log, now, metrics, apiAudiences, cloud, ...(backups ? { backups } : {}) });
   const runController = new RunController({ client, cache, runs: runList, events, log, now, runnerImage: c.runnerImage, archiveTimeoutMs: c.archiveTimeoutMs, startTimeoutMs: c.startTimeoutMs, metrics, apiAudiences, cloud, ...(c.cliConfigSecret ? { defaultCliConfigSecret: c.cliConfigSecret } : {}), ...(backups ? { backups } : {}) });
   // Every replica caches everything (a replica taking a shard over starts at once) and works
   // on the workspaces of the shards it holds; without leader election, on all of them.

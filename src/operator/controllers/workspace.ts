@@ -26,6 +26,7 @@ import { CLOUD_FINALIZER, cloudDeletionStep, needsCloudFinalizer, type DeletionS
 import { ANNOTATIONS } from "../../api/group.js";
 import { ensureModuleRun } from "../cloud-module.js";
 import { creatorAnnotations } from "../../runs/creator.js";
+import type { ApplyOnce } from "../apply-once.js";
 
 export interface WorkspaceControllerOptions {
   client: KubeClient;
@@ -43,6 +44,8 @@ export interface WorkspaceControllerOptions {
   apiAudiences: readonly string[];
   /** How workspaces with spec.cloud reach TFC. */
   cloud?: Omit<CloudSyncOptions, "client" | "events">;
+  /** Remembers what was applied, so that an unchanged object is not sent on every reconcile; every reconcile applies when unset. */
+  applied?: ApplyOnce;
 }
 
 /** The part of the engine's state file that the workspace shows. */
@@ -297,16 +300,17 @@ export class WorkspaceController {
     const refusal = identityRefusal(ws, named, this.o.apiAudiences);
     if (!serviceAccountName) {
       const sa = runnerServiceAccount(ws);
-      await this.o.client.apply(sa, { force: true });
+      await this.apply(sa);
       serviceAccountName = sa.metadata.name ?? "";
     }
-    await this.o.client.apply(runnerRole(ws), { force: true });
+    await this.apply(runnerRole(ws));
     if (refusal && named) {
+      this.o.applied?.forget(runnerRoleBinding(ws, named.metadata.name ?? ""));
       await this.o.client.delete(RESOURCES.RoleBinding, ws.metadata.namespace, names.runnerRole(ws.metadata.name ?? "")).catch((err: unknown) => {
         if (!isApiError(err, 404)) throw err;
       });
     }
-    else await this.o.client.apply(runnerRoleBinding(ws, serviceAccountName), { force: true });
+    else await this.apply(runnerRoleBinding(ws, serviceAccountName));
     const claim = cacheClaim(ws);
     if (claim && !(await this.o.client.get(RESOURCES.PersistentVolumeClaim, ws.metadata.namespace, claim.metadata.name ?? ""))) {
       // A claim's spec is immutable once bound: create it once, never re-apply it.
@@ -314,6 +318,11 @@ export class WorkspaceController {
       this.o.events.normal(ws, "CacheCreated", `Created cache claim ${claim.metadata.name}`);
     }
     return { serviceAccountName, ...(refusal ? { refusal } : {}) };
+  }
+
+  private async apply(object: KubeObject): Promise<void> {
+    if (this.o.applied) await this.o.applied.apply(this.o.client, object);
+    else await this.o.client.apply(object, { force: true });
   }
 
   /** The engine's state for this workspace, or undefined before the first write. */
