@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { OperatorMetrics } from "../operator/runtime/metrics.js";
 import { countingClient } from "./counting-client.js";
-import { MemoryKubeClient } from "./memory-client.js";
+import { MemoryKubeClient } from "../../test/harness/memory-kube.js";
 import { RESOURCES } from "./resources.js";
 
 const pod = { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "team" } };

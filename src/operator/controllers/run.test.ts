@@ -4,7 +4,7 @@ import type { Run } from "../../api/run.js";
 import { StaleCacheError } from "../../errors.js";
 import type { CachedReader } from "../../kube/cached-reader.js";
 import type { KubeObject } from "../../kube/client.js";
-import { MemoryKubeClient } from "../../kube/memory-client.js";
+import { MemoryKubeClient } from "../../../test/harness/memory-kube.js";
 import { RESOURCES } from "../../kube/resources.js";
 import { silentLogger } from "../../log.js";
 import { cachedRuns } from "../workspace-runs.js";

@@ -3,7 +3,7 @@ import { API_VERSION } from "../../api/group.js";
 import type { Workspace } from "../../api/workspace.js";
 import { StaleCacheError } from "../../errors.js";
 import type { CachedReader } from "../../kube/cached-reader.js";
-import { MemoryKubeClient } from "../../kube/memory-client.js";
+import { MemoryKubeClient } from "../../../test/harness/memory-kube.js";
 import { RESOURCES } from "../../kube/resources.js";
 import { silentLogger } from "../../log.js";
 import { StateStore } from "../../state/state-store.js";
