@@ -24,6 +24,16 @@ async function current(kube: MemoryKubeClient, name: string): Promise<Run> {
 /** Each chunk Secret and the names of the runs that own it. */
 const owners = (kube: MemoryKubeClient): Record<string, string[]> => Object.fromEntries(kube.all(RESOURCES.Secret).map((s) => [s.metadata.name ?? "", (s.metadata.ownerReferences ?? []).map((r) => r.name)] as const));
 
+/** Run a uploaded a configuration and the operator checked it; run b, of the same configuration, reuses it. */
+async function reusing(): Promise<{ kube: MemoryKubeClient; c: PackedConfiguration }> {
+  const kube = new MemoryKubeClient();
+  const c = configuration();
+  await create(kube, "a", c);
+  await checkArchive(kube, await current(kube, "a"), undefined);
+  await create(kube, "b", c);
+  return { kube, c };
+}
+
 const WRITES = new Set(["create", "update", "patch", "delete"]);
 const writesSince = (kube: MemoryKubeClient, n: number) => kube.calls.slice(n).filter((c) => WRITES.has(c.verb)).map((c) => `${c.verb} ${c.resource} ${c.name ?? ""}`);
 
@@ -48,11 +58,7 @@ describe("checkArchive", () => {
   });
 
   it("makes a run that reuses an archive an owner of its chunks (not twice), so they outlive the run that uploaded them", async () => {
-    const kube = new MemoryKubeClient();
-    const c = configuration();
-    await create(kube, "a", c);
-    await checkArchive(kube, await current(kube, "a"), undefined);
-    await create(kube, "b", c);
+    const { kube } = await reusing();
     expect(await checkArchive(kube, await current(kube, "b"), undefined)).toEqual({ kind: "ready" });
     expect(owners(kube)).toEqual({ "a-cfg-0": ["a", "b"], "a-cfg-1": ["a", "b"] });
     await checkArchive(kube, await current(kube, "b"), undefined);
@@ -69,11 +75,7 @@ describe("checkArchive", () => {
   });
 
   it("gives up at once on a reused archive that was deleted before the run became its owner", async () => {
-    const kube = new MemoryKubeClient();
-    const c = configuration();
-    await create(kube, "a", c);
-    await checkArchive(kube, await current(kube, "a"), undefined);
-    await create(kube, "b", c);
+    const { kube } = await reusing();
     await kube.delete(RESOURCES.Run, "team", "a");
     kube.collectGarbage();
     expect(await checkArchive(kube, await current(kube, "b"), undefined)).toEqual({
@@ -84,11 +86,7 @@ describe("checkArchive", () => {
   });
 
   it("stops offering an archive found gone, so that running again uploads it anew", async () => {
-    const kube = new MemoryKubeClient();
-    const c = configuration();
-    await create(kube, "a", c);
-    await checkArchive(kube, await current(kube, "a"), undefined);
-    await create(kube, "b", c);
+    const { kube, c } = await reusing();
     // Deleted all the same (by hand, or by a garbage collector that had decided before b became an owner).
     for (const s of kube.all(RESOURCES.Secret)) await kube.delete(RESOURCES.Secret, "team", s.metadata.name ?? "");
     expect(await checkArchive(kube, await current(kube, "b"), undefined)).toMatchObject({ kind: "unusable", reason: "ArchiveIncomplete" });
