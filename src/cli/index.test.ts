@@ -94,6 +94,13 @@ describe("options from the environment", () => {
     expect(r.stderr).toContain('--replicas expects a whole number of at least 1, got "abc"');
   });
 
+  it("refuse a shard count out of range, and default it to the replica count", async () => {
+    const bad = await ktf(["install", "--dry-run", "--shards", "65"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('--shards expects a whole number from 1 to 64, got "65"');
+    expect((await ktf(["install", "--dry-run", "--replicas", "3"])).stdout).toContain("--shards=3");
+  });
+
   it.each([
     [["install"], { KTF_DRY_RUN: "yes" }, 'KTF_DRY_RUN expects true, false, 1 or 0, got "yes"'],
     [["workspace", "list"], { KTF_ALL_NAMESPACES: "on" }, 'KTF_ALL_NAMESPACES expects true, false, 1 or 0, got "on"'],
